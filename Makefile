@@ -1,0 +1,58 @@
+# authtui — see README.md. `make test` runs everything CI runs.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS  := -X main.version=$(VERSION)
+BIN      := bin/authtui
+BA_DIR   := testdata/betterauth
+FUZZTIME ?= 30s
+FUZZ_TARGETS := FuzzParseInput FuzzAnalyzeSetCookie FuzzDecodeCache FuzzDecode
+
+.PHONY: all build test vet fmt-check check-fixtures fixtures fuzz bench demo clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/authtui
+
+## test: formatting, vet, the fixture cross-check and every Go test.
+test: fmt-check vet check-fixtures
+	$(GO) test -count=1 ./...
+
+fmt-check:
+	@out=$$(gofmt -l cmd internal); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+## check-fixtures: re-derive the captured signatures and caches with
+## node:crypto alone, independently of the Go code under test.
+check-fixtures:
+	node $(BA_DIR)/check-fixtures.mjs
+
+$(BA_DIR)/node_modules/.package-lock.json: $(BA_DIR)/package-lock.json
+	cd $(BA_DIR) && npm ci --no-audit --no-fund
+
+## fixtures: recapture testdata/fixtures from the pinned better-auth.
+fixtures: $(BA_DIR)/node_modules/.package-lock.json
+	cd $(BA_DIR) && npm run capture && npm run check
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		$(GO) test ./internal/probe -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
+
+bench:
+	$(GO) test ./internal/probe -run '^$$' -bench . -benchmem
+
+## demo: until the console lands, a tour of the headless probes on the
+## captured fixtures.
+demo: build
+	@echo "== authtui secrets (two services, different secrets)"
+	-$(BIN) secrets --env-file testdata/fixtures/env/auth.env --env-file testdata/fixtures/env/api.env
+	@echo
+	@echo "== authtui decode (a real cookie from the auth service)"
+	-node -e 'process.stdout.write(require("./testdata/fixtures/cache-jwe.json").cookie_header)' | \
+		$(BIN) decode --env-file testdata/fixtures/env/auth.env --env-file testdata/fixtures/env/api.env -
+
+clean:
+	rm -rf bin

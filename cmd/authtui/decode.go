@@ -1,0 +1,241 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/textsafe"
+)
+
+// maxInput caps what decode reads: a real paste is a few KB; a mistaken
+// file or pipe must not exhaust memory.
+const maxInput = 16 << 20
+
+func runDecode(a *app, args []string) (int, error) {
+	var (
+		c                       common
+		baseURL, origin, prefix string
+	)
+	fs := newFlagSet(a, "decode", "decode [flags] [INPUT | - | @FILE]", `
+Decode and verify what you paste: a cookie value, name=value, a Cookie or
+Set-Cookie header, a curl command copied from the browser, Authorization:
+Bearer, DevTools cookie rows. Every signature is checked against every
+candidate secret (each source's current and older secrets, and BetterAuth's
+built-in default), and the sources that verify it are named.
+
+INPUT is the text itself; - or no INPUT with a pipe reads stdin; @FILE reads
+a file.
+
+Examples:
+  authtui decode --env-file auth.env --env-file api.env 'better-auth.session_token=…'
+  pbpaste | authtui decode --env-file .env -
+  authtui decode --origin https://app.example.com @set-cookie.txt`)
+	c.register(fs)
+	fs.StringVar(&baseURL, "base-url", "", "URL of the auth service that set the cookies (default: BETTER_AUTH_URL of the sources)")
+	fs.StringVar(&origin, "origin", "", "front-end origin that must send the cookies, for SameSite checks")
+	fs.StringVar(&prefix, "cookie-prefix", "", "expected advanced.cookiePrefix (default: not checked)")
+	pos, err := parseInterleaved(fs, args)
+	if err == errHelp {
+		return exitOK, nil
+	} else if err != nil {
+		return exitUsage, err
+	}
+	if len(pos) > 1 {
+		return exitUsage, usagef("one INPUT at most; quote the paste, or use - to read stdin")
+	}
+	input, err := readInput(a, pos)
+	if err != nil {
+		return exitUsage, err
+	}
+
+	sources, fsLoad := c.loadSources(a)
+	secrets := probe.CheckSecrets(sources)
+	if baseURL == "" {
+		for _, s := range secrets.Sources {
+			if s.BaseURL != "" {
+				baseURL = strings.TrimSpace(s.BaseURL)
+				break
+			}
+		}
+	}
+	rep := probe.Decode(input, probe.DecodeOptions{
+		Candidates: secrets.Candidates, BaseURL: baseURL, Origin: origin, CookiePrefix: prefix, Now: time.Now(),
+	})
+	// Findings about the sources that change what could be verified.
+	var pre finding.List
+	pre = append(pre, fsLoad...)
+	for _, f := range secrets.Findings {
+		if f.ID == finding.SecretsMalformed {
+			pre = append(pre, f)
+		}
+	}
+	rep.Findings = append(pre, rep.Findings...)
+	if c.json {
+		return exitFor(rep.Findings), writeJSON(a.stdout, rep)
+	}
+	writeDecodeText(a.stdout, newStyle(c.colors(a)), rep)
+	return exitFor(rep.Findings), nil
+}
+
+func readInput(a *app, pos []string) (string, error) {
+	var r io.Reader
+	switch {
+	case len(pos) == 1 && pos[0] == "-":
+		r = a.stdin
+	case len(pos) == 1 && strings.HasPrefix(pos[0], "@"):
+		f, err := os.Open(pos[0][1:])
+		if err != nil {
+			return "", usagef("cannot read %s: %v", pos[0][1:], errNoPath(err))
+		}
+		defer f.Close()
+		r = f
+	case len(pos) == 1:
+		return pos[0], nil
+	case !a.stdinIsTTY:
+		r = a.stdin
+	default:
+		return "", usagef("nothing to decode: pass INPUT, pipe it in, or use - and paste (end with Ctrl-D)")
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return "", usagef("cannot read input: %v", err)
+	}
+	if len(data) > maxInput {
+		return "", usagef("input is larger than %d MiB; paste the cookie header, not a whole capture", maxInput>>20)
+	}
+	return string(data), nil
+}
+
+// errNoPath drops the path from an *os.PathError, which the message
+// already names.
+func errNoPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func writeDecodeText(w io.Writer, st style, rep probe.DecodeReport) {
+	var cands []string
+	for _, c := range rep.Candidates {
+		cands = append(cands, fmt.Sprintf("%s [%s]", textsafe.Clean(c.String()), c.Fingerprint()))
+	}
+	fmt.Fprintf(w, "%sCandidate secrets%s (%d): %s\n\n", st.bold, st.reset, len(rep.Candidates), strings.Join(cands, ", "))
+	for _, c := range rep.Cookies {
+		name := c.Name
+		if name == "" {
+			name = "(unnamed)"
+		}
+		fmt.Fprintf(w, "%s%s%s  %s  %s(%s, %d bytes)%s\n", st.bold, textsafe.Truncate(name, 60), st.reset, c.Kind, st.dim, textsafe.Clean(c.From), c.Size, st.reset)
+		if c.TokenPrefix != "" {
+			enc := ""
+			if c.Encoding != "" && c.Encoding != "plain" {
+				enc = " (" + c.Encoding + ")"
+			}
+			fmt.Fprintf(w, "  token      %s%s\n", textsafe.Clean(c.TokenPrefix), enc)
+		}
+		if c.Problem != "" && c.Cache == nil {
+			fmt.Fprintf(w, "  problem    %s%s%s\n", st.red, textsafe.Clean(c.Problem), st.reset)
+		}
+		if c.Signature != "" {
+			fmt.Fprintf(w, "  signature  %s\n", signatureLine(st, c))
+		}
+		if ch := c.Cache; ch != nil {
+			line := ch.Strategy
+			if ch.Chunks > 0 {
+				line += fmt.Sprintf(", %d chunks", ch.Chunks)
+			}
+			if !ch.ExpiresAt.IsZero() {
+				rel := "expires"
+				if ch.Expired {
+					rel = st.yellow + "expired" + st.reset
+				}
+				line += fmt.Sprintf(", %s %s", rel, ch.ExpiresAt.Local().Format("2006-01-02 15:04:05"))
+			}
+			if ch.KeyID != "" {
+				k := "unknown key"
+				if ch.KeyIDLabel != "" {
+					k = "key of " + textsafe.Clean(ch.KeyIDLabel)
+				}
+				line += ", kid " + k
+			}
+			fmt.Fprintf(w, "  cache      %s\n", line)
+			if ct := ch.Contents; ct != nil {
+				fmt.Fprintf(w, "  session    %s  user %s %s  token %s\n", textsafe.Truncate(ct.SessionID, 40), textsafe.Truncate(ct.UserID, 40), textsafe.Truncate(ct.Email, 60), textsafe.Clean(ct.TokenPrefix))
+			}
+			if ch.Problem != "" {
+				fmt.Fprintf(w, "  problem    %s%s%s\n", st.red, textsafe.Clean(ch.Problem), st.reset)
+			}
+		}
+		if sc := c.SetCookie; sc != nil {
+			fmt.Fprintf(w, "  attributes %s\n", attrLine(sc))
+		}
+		fmt.Fprintln(w)
+	}
+	if len(rep.Ignored) > 0 {
+		fmt.Fprintf(w, "%sIgnored: %s%s\n\n", st.dim, textsafe.Truncate(strings.Join(rep.Ignored, "; "), 300), st.reset)
+	}
+	writeFindings(w, st, rep.Findings)
+}
+
+func signatureLine(st style, c probe.CookieReport) string {
+	var parts []string
+	for _, m := range c.Matches {
+		s := textsafe.Clean(m.Label)
+		if m.Version != "" {
+			s += " v" + textsafe.Clean(m.Version)
+		}
+		if m.Role != probe.RoleCurrent && m.Role != probe.RoleDefault {
+			s += fmt.Sprintf(" (%s, %s)", m.Variable, m.Role)
+		}
+		parts = append(parts, s)
+	}
+	switch c.Signature {
+	case "valid":
+		return st.green + "valid" + st.reset + ", verified by " + strings.Join(parts, ", ")
+	case "malformed":
+		return st.red + "malformed" + st.reset
+	default:
+		if len(parts) > 0 {
+			return st.red + "invalid" + st.reset + " for every server as configured; matches only " + strings.Join(parts, ", ")
+		}
+		return st.red + "invalid" + st.reset + ": no candidate secret verifies it"
+	}
+}
+
+func attrLine(sc *probe.SetCookieReport) string {
+	var parts []string
+	ss := sc.SameSite
+	if ss == "" {
+		ss = "(unset → Lax)"
+	}
+	parts = append(parts, "SameSite="+textsafe.Clean(ss))
+	if sc.Secure {
+		parts = append(parts, "Secure")
+	}
+	if sc.HTTPOnly {
+		parts = append(parts, "HttpOnly")
+	}
+	if sc.Domain != "" {
+		parts = append(parts, "Domain="+textsafe.Clean(sc.Domain))
+	}
+	if sc.Path != "" {
+		parts = append(parts, "Path="+textsafe.Clean(sc.Path))
+	}
+	if sc.MaxAge != nil {
+		parts = append(parts, fmt.Sprintf("Max-Age=%d (%s)", *sc.MaxAge, time.Duration(*sc.MaxAge)*time.Second))
+	} else if !sc.Expires.IsZero() {
+		parts = append(parts, "Expires="+sc.Expires.Format(time.RFC1123))
+	} else {
+		parts = append(parts, "session cookie (no Max-Age)")
+	}
+	if sc.Cleared {
+		parts = append(parts, "CLEARED")
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,247 @@
+package probe
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/joho/godotenv"
+
+	"github.com/authtui/authtui/internal/probe/finding"
+)
+
+// Variables BetterAuth reads, in its own priority order within each group.
+var (
+	SecretVars  = []string{"BETTER_AUTH_SECRETS", "BETTER_AUTH_SECRET", "AUTH_SECRET"}
+	BaseURLVars = []string{"BETTER_AUTH_URL", "NEXT_PUBLIC_BETTER_AUTH_URL", "PUBLIC_BETTER_AUTH_URL",
+		"NUXT_PUBLIC_BETTER_AUTH_URL", "NUXT_PUBLIC_AUTH_URL", "BASE_URL"}
+	otherVars = []string{"BETTER_AUTH_TRUSTED_ORIGINS", "NODE_ENV", "DATABASE_URL"}
+)
+
+// ProcessEnvLabel labels the process environment as a source.
+const ProcessEnvLabel = "env"
+
+// maxEnvFile caps what we read of one env file: real ones are a few KB, and
+// a mistaken path (a log, a dump) must not eat memory.
+const maxEnvFile = 1 << 20
+
+// Source is one place configuration comes from: an env file or the process
+// environment. Only the variables authtui cares about are kept, so a source
+// never carries unrelated secrets around.
+type Source struct {
+	Label string            // the path exactly as given, or "env"
+	Vars  map[string]string // raw values, as BetterAuth would see them
+	Err   string            // why the file could not be read; never holds a value
+}
+
+// Get returns a variable and whether it is set.
+func (s Source) Get(name string) (string, bool) {
+	v, ok := s.Vars[name]
+	return v, ok
+}
+
+// Loaded reports whether the source was read successfully.
+func (s Source) Loaded() bool { return s.Err == "" }
+
+// SourceOptions says where to look for configuration.
+type SourceOptions struct {
+	EnvFiles []string // --env-file, in order; empty means .env and .env.local in Dir
+	Dir      string   // working directory for the defaults; "" means "."
+	Environ  []string // the process environment (os.Environ()); nil means none
+}
+
+// LoadSources reads every source. A file that cannot be read becomes a
+// source with Err set plus an env-file-unreadable finding; the others still
+// load.
+func LoadSources(opts SourceOptions) ([]Source, finding.List) {
+	var (
+		sources  []Source
+		findings finding.List
+	)
+	files := opts.EnvFiles
+	explicit := len(files) > 0
+	if !explicit {
+		dir := opts.Dir
+		if dir == "" {
+			dir = "."
+		}
+		for _, name := range []string{".env", ".env.local"} {
+			p := filepath.Join(dir, name)
+			if _, err := os.Stat(p); err == nil {
+				files = append(files, p)
+			}
+		}
+	}
+	for _, path := range files {
+		src, err := loadEnvFile(path)
+		if err != nil {
+			src = Source{Label: path, Err: err.Error()}
+			findings.Add(finding.EnvFileUnreadable, path, "cannot use %s: %s", path, err)
+		}
+		sources = append(sources, src)
+	}
+	if env := fromEnviron(opts.Environ); env != nil {
+		sources = append(sources, *env)
+	}
+	return sources, findings
+}
+
+func loadEnvFile(path string) (Source, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return Source{}, errors.New("no such file")
+		}
+		if errors.Is(err, fs.ErrPermission) {
+			return Source{}, errors.New("permission denied")
+		}
+		return Source{}, errors.New("cannot open the file")
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		return Source{}, errors.New("is a directory, not an env file")
+	}
+	data, err := readCapped(f, maxEnvFile)
+	if err != nil {
+		return Source{}, err
+	}
+	vars, err := ParseEnv(data)
+	if err != nil {
+		return Source{}, err
+	}
+	return Source{Label: path, Vars: vars}, nil
+}
+
+func readCapped(f *os.File, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, errors.New("read failed")
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("larger than %d bytes; is this really an env file?", limit)
+	}
+	return data, nil
+}
+
+// ParseEnv parses an env file with godotenv, the library most Go and many
+// deploy tools share. godotenv's own errors quote the text around the fault,
+// which may be a secret, so they are replaced by a line number and a kind.
+func ParseEnv(data []byte) (map[string]string, error) {
+	if bytes.IndexByte(data, 0) >= 0 {
+		return nil, errors.New("contains NUL bytes; this is not a text env file")
+	}
+	all, err := godotenv.UnmarshalBytes(data)
+	if err != nil {
+		return nil, describeEnvError(data, err)
+	}
+	keep := map[string]string{}
+	for _, group := range [][]string{SecretVars, BaseURLVars, otherVars} {
+		for _, name := range group {
+			if v, ok := all[name]; ok {
+				keep[name] = v
+			}
+		}
+	}
+	return keep, nil
+}
+
+// describeEnvError turns a godotenv error into "line N: what" without any of
+// the file's text.
+func describeEnvError(data []byte, err error) error {
+	norm := bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "unexpected character"):
+		// "unexpected character %q in variable name near %q": the quoted
+		// "near" text is the rest of the file from the faulty statement.
+		if i := strings.LastIndex(msg, " near "); i >= 0 {
+			if near, uerr := strconv.Unquote(msg[i+len(" near "):]); uerr == nil && len(near) <= len(norm) {
+				return fmt.Errorf("line %d: invalid character in a variable name", lineAt(norm, len(norm)-len(near)))
+			}
+		}
+		return errors.New("invalid character in a variable name")
+	case strings.HasPrefix(msg, "unterminated quoted value"):
+		frag := strings.TrimPrefix(msg, "unterminated quoted value ")
+		if i := bytes.Index(norm, []byte(frag)); frag != "" && i >= 0 {
+			return fmt.Errorf("line %d: quoted value is never closed", lineAt(norm, i))
+		}
+		return errors.New("a quoted value is never closed")
+	case strings.HasPrefix(msg, "zero length string"):
+		return errors.New("a line has no variable name")
+	}
+	return errors.New("not a valid env file")
+}
+
+func lineAt(data []byte, off int) int {
+	if off > len(data) {
+		off = len(data)
+	}
+	// The faulty statement starts after leading blanks; count the line of
+	// its first visible character.
+	for off < len(data) && (data[off] == ' ' || data[off] == '\t' || data[off] == '\n') {
+		off++
+	}
+	return bytes.Count(data[:off], []byte("\n")) + 1
+}
+
+func fromEnviron(environ []string) *Source {
+	if len(environ) == 0 {
+		return nil
+	}
+	vars := map[string]string{}
+	relevant := false
+	for _, kv := range environ {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		for _, group := range [][]string{SecretVars, BaseURLVars, otherVars} {
+			for _, want := range group {
+				if name == want {
+					vars[name] = val
+				}
+			}
+		}
+	}
+	// NODE_ENV and DATABASE_URL alone are common in any shell; only a
+	// variable that configures BetterAuth makes the environment a source.
+	for _, group := range [][]string{SecretVars, BaseURLVars, {"BETTER_AUTH_TRUSTED_ORIGINS"}} {
+		for _, name := range group {
+			if _, ok := vars[name]; ok {
+				relevant = true
+			}
+		}
+	}
+	if !relevant {
+		return nil
+	}
+	return &Source{Label: ProcessEnvLabel, Vars: vars}
+}
+
+// FirstSet returns the first variable of names that src sets to a non-empty
+// value.
+func (s Source) FirstSet(names []string) (name, value string, ok bool) {
+	for _, n := range names {
+		if v, ok := s.Vars[n]; ok && v != "" {
+			return n, v, true
+		}
+	}
+	return "", "", false
+}
+
+// sortedLabels returns labels sorted for stable messages.
+func sortedLabels(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,246 @@
+// Package finding defines the diagnosis record every probe returns and the
+// stable catalogue of IDs from shared/FINDINGS.md. Scripts match on these IDs,
+// so an ID never changes meaning once it is here.
+package finding
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// Severity orders findings: errors first when sorted.
+type Severity int
+
+const (
+	Info Severity = iota
+	Warn
+	Error
+)
+
+func (s Severity) String() string {
+	switch s {
+	case Error:
+		return "error"
+	case Warn:
+		return "warn"
+	default:
+		return "info"
+	}
+}
+
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+func (s *Severity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "error":
+		*s = Error
+	case "warn":
+		*s = Warn
+	case "info":
+		*s = Info
+	default:
+		return fmt.Errorf("unknown severity %q", b)
+	}
+	return nil
+}
+
+// ID is a stable finding identifier from shared/FINDINGS.md.
+type ID string
+
+// The catalogue. Severity is part of the catalogue, not of each call site,
+// so the same ID always carries the same weight.
+const (
+	EnvFileUnreadable    ID = "env-file-unreadable"
+	SecretMissing        ID = "secret-missing"
+	SecretDefault        ID = "secret-default"
+	SecretShort          ID = "secret-short"
+	SecretLowEntropy     ID = "secret-low-entropy"
+	SecretWhitespace     ID = "secret-whitespace"
+	SecretMismatch       ID = "secret-mismatch"
+	SecretShadowed       ID = "secret-shadowed"
+	SecretsMalformed     ID = "secrets-malformed"
+	BaseURLMissing       ID = "base-url-missing"
+	BaseURLMismatch      ID = "base-url-mismatch"
+	SecureCookieOverHTTP ID = "secure-cookie-over-http"
+
+	CookieNone            ID = "cookie-none"
+	CookieMalformed       ID = "cookie-malformed"
+	CookieSignatureBad    ID = "cookie-signature-invalid"
+	CookieSignedByDefault ID = "cookie-signed-by-default"
+	CookieSignedByRetired ID = "cookie-signed-by-retired"
+	CookieSignerDiffers   ID = "cookie-signer-differs"
+	CookieNameMismatch    ID = "cookie-name-mismatch"
+	CookieDuplicate       ID = "cookie-duplicate"
+	CookieTooLarge        ID = "cookie-too-large"
+	CacheInvalid          ID = "cache-invalid"
+	CacheExpired          ID = "cache-expired"
+	CacheTokenMismatch    ID = "cache-token-mismatch"
+	CacheChunkMissing     ID = "cache-chunk-missing"
+
+	SetCookieSameSiteNoneInsecure ID = "setcookie-samesite-none-insecure"
+	SetCookieSecureOverHTTP       ID = "setcookie-secure-over-http"
+	SetCookieCrossSite            ID = "setcookie-cross-site"
+	SetCookieThirdParty           ID = "setcookie-third-party"
+	SetCookieDomainInvalid        ID = "setcookie-domain-invalid"
+	SetCookiePrefixInvalid        ID = "setcookie-prefix-invalid"
+	SetCookieCleared              ID = "setcookie-cleared"
+
+	DBUnreachable       ID = "db-unreachable"
+	DBSlow              ID = "db-slow"
+	DBNoTLS             ID = "db-no-tls"
+	DBSchemaMissing     ID = "db-schema-missing"
+	DBSchemaMismatch    ID = "db-schema-mismatch"
+	DBOrphanSessions    ID = "db-orphan-sessions"
+	DBTokenIndexMissing ID = "db-token-index-missing"
+	DBClockSkew         ID = "db-clock-skew"
+	DBPooler            ID = "db-pooler"
+
+	SessionNotFound    ID = "session-not-found"
+	SessionExpired     ID = "session-expired"
+	SessionUserMissing ID = "session-user-missing"
+	SessionValid       ID = "session-valid"
+
+	ServerUnreachable        ID = "server-unreachable"
+	ServerTimeout            ID = "server-timeout"
+	ServerNotBetterAuth      ID = "server-not-betterauth"
+	LoginOriginRejected      ID = "login-origin-rejected"
+	LoginCredentialsRejected ID = "login-credentials-rejected"
+	LoginEmailNotVerified    ID = "login-email-not-verified"
+	LoginNoCookie            ID = "login-no-cookie"
+	GetSessionNull           ID = "get-session-null"
+	GetSessionError          ID = "get-session-error"
+	ServerSecretIdentified   ID = "server-secret-identified"
+	ServerSecretDefault      ID = "server-secret-default"
+	ServerSecretUnknown      ID = "server-secret-unknown"
+	BearerNotExposed         ID = "bearer-not-exposed"
+	APIRejectsSession        ID = "api-rejects-session"
+)
+
+var severities = map[ID]Severity{
+	EnvFileUnreadable: Error, SecretMissing: Error, SecretDefault: Error,
+	SecretShort: Warn, SecretLowEntropy: Warn, SecretWhitespace: Error,
+	SecretMismatch: Error, SecretShadowed: Warn, SecretsMalformed: Error,
+	BaseURLMissing: Warn, BaseURLMismatch: Warn, SecureCookieOverHTTP: Error,
+
+	CookieNone: Error, CookieMalformed: Error, CookieSignatureBad: Error,
+	CookieSignedByDefault: Error, CookieSignedByRetired: Warn,
+	CookieSignerDiffers: Error, CookieNameMismatch: Warn, CookieDuplicate: Warn,
+	CookieTooLarge: Warn, CacheInvalid: Error, CacheExpired: Warn,
+	CacheTokenMismatch: Warn, CacheChunkMissing: Error,
+
+	SetCookieSameSiteNoneInsecure: Error, SetCookieSecureOverHTTP: Error,
+	SetCookieCrossSite: Error, SetCookieThirdParty: Warn,
+	SetCookieDomainInvalid: Error, SetCookiePrefixInvalid: Error,
+	SetCookieCleared: Warn,
+
+	DBUnreachable: Error, DBSlow: Warn, DBNoTLS: Warn, DBSchemaMissing: Error,
+	DBSchemaMismatch: Warn, DBOrphanSessions: Warn, DBTokenIndexMissing: Warn,
+	DBClockSkew: Warn, DBPooler: Info,
+
+	SessionNotFound: Error, SessionExpired: Error, SessionUserMissing: Error,
+	SessionValid: Info,
+
+	ServerUnreachable: Error, ServerTimeout: Error, ServerNotBetterAuth: Error,
+	LoginOriginRejected: Error, LoginCredentialsRejected: Error,
+	LoginEmailNotVerified: Error, LoginNoCookie: Error, GetSessionNull: Error,
+	GetSessionError: Error, ServerSecretIdentified: Info,
+	ServerSecretDefault: Error, ServerSecretUnknown: Error,
+	BearerNotExposed: Warn, APIRejectsSession: Error,
+}
+
+// Severity returns the catalogue severity of id; unknown IDs are errors so
+// that a typo can never hide a problem.
+func (id ID) Severity() Severity {
+	if s, ok := severities[id]; ok {
+		return s
+	}
+	return Error
+}
+
+// Known reports whether id is in the catalogue.
+func (id ID) Known() bool { _, ok := severities[id]; return ok }
+
+// Catalogue returns every known ID, sorted.
+func Catalogue() []ID {
+	ids := make([]ID, 0, len(severities))
+	for id := range severities {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// Finding is one diagnosis. Message is plain words that name the fix; it
+// must never contain a secret value (fingerprints only).
+type Finding struct {
+	ID       ID       `json:"id"`
+	Severity Severity `json:"severity"`
+	Message  string   `json:"message"`
+	Source   string   `json:"source,omitempty"`
+}
+
+// New builds a finding with the catalogue severity.
+func New(id ID, source, format string, args ...any) Finding {
+	return Finding{ID: id, Severity: id.Severity(), Source: source, Message: fmt.Sprintf(format, args...)}
+}
+
+// List is an ordered set of findings.
+type List []Finding
+
+// Add appends a finding built with New.
+func (l *List) Add(id ID, source, format string, args ...any) {
+	*l = append(*l, New(id, source, format, args...))
+}
+
+// HasError reports whether any finding is an error: the exit-code rule.
+func (l List) HasError() bool {
+	for _, f := range l {
+		if f.Severity == Error {
+			return true
+		}
+	}
+	return false
+}
+
+// Has reports whether a finding with id is present.
+func (l List) Has(id ID) bool {
+	for _, f := range l {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Count returns the number of findings per severity.
+func (l List) Count() (errors, warns, infos int) {
+	for _, f := range l {
+		switch f.Severity {
+		case Error:
+			errors++
+		case Warn:
+			warns++
+		default:
+			infos++
+		}
+	}
+	return
+}
+
+// Sorted returns a copy ordered by severity (errors first), keeping the
+// probes' own order within a severity: that order is the order of evidence.
+func (l List) Sorted() List {
+	out := append(List(nil), l...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Severity > out[j].Severity })
+	return out
+}
+
+// MarshalJSON keeps an empty list as [] rather than null, so consumers can
+// iterate without a nil check.
+func (l List) MarshalJSON() ([]byte, error) {
+	if l == nil {
+		return []byte("[]"), nil
+	}
+	return json.Marshal([]Finding(l))
+}
