@@ -4,12 +4,14 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/authtui/authtui/internal/probe/finding"
@@ -42,15 +44,13 @@ func Fingerprint(secret string) string {
 // EntropyBits is BetterAuth's estimate: length × log2(distinct characters).
 func EntropyBits(secret string) float64 {
 	distinct := map[rune]bool{}
-	n := 0
 	for _, r := range secret {
 		distinct[r] = true
-		n++
 	}
 	if len(distinct) <= 1 {
 		return 0
 	}
-	return float64(n) * math.Log2(float64(len(distinct)))
+	return float64(jsLength(secret)) * math.Log2(float64(len(distinct)))
 }
 
 // Role says how a server configured from a source uses a candidate secret.
@@ -77,6 +77,16 @@ type Candidate struct {
 
 // Fingerprint of the candidate's secret.
 func (c Candidate) Fingerprint() string { return Fingerprint(c.secret) }
+
+// MarshalJSON adds the fingerprint, so JSON consumers can match candidates
+// across runs and sources without ever seeing a secret.
+func (c Candidate) MarshalJSON() ([]byte, error) {
+	type plain Candidate
+	return json.Marshal(struct {
+		plain
+		Fingerprint string `json:"fingerprint"`
+	}{plain(c), c.Fingerprint()})
+}
 
 // Secret exposes the value to the verification code only.
 func (c Candidate) key() []byte { return []byte(c.secret) }
@@ -317,7 +327,7 @@ func CheckSecrets(sources []Source) SecretsReport {
 			if !ok {
 				continue
 			}
-			vs := VarStatus{Name: name, Length: utf8.RuneCountInString(v), Used: name == r.variable}
+			vs := VarStatus{Name: name, Length: jsLength(v), Used: name == r.variable}
 			if v != "" && name != "BETTER_AUTH_SECRETS" {
 				vs.Fingerprint = Fingerprint(v)
 				vs.EntropyBits = round1(EntropyBits(v))
@@ -327,7 +337,7 @@ func CheckSecrets(sources []Source) SecretsReport {
 		}
 		for j, v := range r.versions {
 			st.Versions = append(st.Versions, SecretVersion{
-				Version: v.version, Length: utf8.RuneCountInString(v.secret),
+				Version: v.version, Length: jsLength(v.secret),
 				Fingerprint: Fingerprint(v.secret), Current: j == 0,
 			})
 		}
@@ -345,7 +355,7 @@ func CheckSecrets(sources []Source) SecretsReport {
 				src.Label)
 		default:
 			st.Present = true
-			st.Length = utf8.RuneCountInString(r.current)
+			st.Length = jsLength(r.current)
 			st.Fingerprint = Fingerprint(r.current)
 			st.EntropyBits = round1(EntropyBits(r.current))
 			st.Whitespace = whitespaceIssue(r.current)
@@ -549,5 +559,9 @@ func Candidates(sources []Source) []Candidate {
 func NewCandidate(label, variable, secret string) Candidate {
 	return Candidate{Label: label, Variable: variable, Role: RoleCurrent, secret: secret}
 }
+
+// jsLength is JavaScript's String.length (UTF-16 code units), which
+// better-auth compares with 32.
+func jsLength(s string) int { return len(utf16.Encode([]rune(s))) }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }

@@ -177,7 +177,7 @@ type Finding struct {
 	ID       ID       `json:"id"`
 	Severity Severity `json:"severity"`
 	Message  string   `json:"message"`
-	Source   string   `json:"source,omitempty"`
+	Source   string   `json:"source"`
 }
 
 // New builds a finding with the catalogue severity.
