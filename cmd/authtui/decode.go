@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/textsafe"
 )
@@ -19,6 +21,7 @@ const maxInput = 16 << 20
 func runDecode(a *app, args []string) (int, error) {
 	var (
 		c                       common
+		d                       dbFlags
 		baseURL, origin, prefix string
 	)
 	fs := newFlagSet(a, "decode", "decode [flags] [INPUT | - | @FILE]", `
@@ -36,6 +39,7 @@ Examples:
   pbpaste | authtui decode --env-file .env -
   authtui decode --origin https://app.example.com @set-cookie.txt`)
 	c.register(fs)
+	d.register(fs)
 	fs.StringVar(&baseURL, "base-url", "", "URL of the auth service that set the cookies (default: BETTER_AUTH_URL of the sources)")
 	fs.StringVar(&origin, "origin", "", "front-end origin that must send the cookies, for SameSite checks")
 	fs.StringVar(&prefix, "cookie-prefix", "", "expected advanced.cookiePrefix (default: not checked)")
@@ -75,11 +79,47 @@ Examples:
 		}
 	}
 	rep.Findings = append(pre, rep.Findings...)
+	rep.Database = lookupTokens(a, &d, sources, &rep)
 	if c.json {
 		return exitFor(rep.Findings), writeJSON(a.stdout, rep)
 	}
 	writeDecodeText(a.stdout, newStyle(c.colors(a)), rep)
 	return exitFor(rep.Findings), nil
+}
+
+// lookupTokens checks the decoded tokens against the database when one is
+// configured, and says in one phrase what happened.
+func lookupTokens(a *app, d *dbFlags, sources []probe.Source, rep *probe.DecodeReport) string {
+	url := d.resolveURL(a, sources)
+	if url == "" {
+		return "not configured"
+	}
+	hasToken := false
+	for _, c := range rep.Cookies {
+		hasToken = hasToken || c.Token() != ""
+	}
+	if !hasToken {
+		return "no token to look up"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*d.timeout)
+	defer cancel()
+	db, err := database.Open(ctx, d.options(url))
+	if err != nil {
+		ce := asConnectError(err)
+		rep.Findings.Add(finding.DBUnreachable, "", "tokens not looked up: cannot connect to the database (%s): %s", ce.Class, ce.Message)
+		return "unreachable"
+	}
+	defer db.Close()
+	schema, fs, err := db.DetectSchema(ctx)
+	rep.Findings = append(rep.Findings, fs...)
+	if err != nil || schema.Session == nil {
+		return "no session table"
+	}
+	if err := rep.LookupTokens(ctx, db, schema); err != nil {
+		fmt.Fprintf(a.stderr, "authtui decode: %v\n", err)
+		return "lookup failed"
+	}
+	return "checked"
 }
 
 func readInput(a *app, pos []string) (string, error) {
@@ -175,7 +215,22 @@ func writeDecodeText(w io.Writer, st style, rep probe.DecodeReport) {
 		if sc := c.SetCookie; sc != nil {
 			fmt.Fprintf(w, "  attributes %s\n", attrLine(sc))
 		}
+		if r := c.SessionRow; r != nil {
+			switch {
+			case !r.Found:
+				fmt.Fprintf(w, "  database   %sno session row%s\n", st.red, st.reset)
+			case r.Expired:
+				fmt.Fprintf(w, "  database   session %s %sexpired%s %s\n", textsafe.Clean(r.SessionID), st.red, st.reset, r.ExpiresAt.Local().Format(time.DateTime))
+			case !r.UserExists:
+				fmt.Fprintf(w, "  database   session %s, %suser %s missing%s\n", textsafe.Clean(r.SessionID), st.red, textsafe.Clean(r.UserID), st.reset)
+			default:
+				fmt.Fprintf(w, "  database   session %s of %s, %svalid%s until %s\n", textsafe.Clean(r.SessionID), textsafe.Clean(r.Email), st.green, st.reset, r.ExpiresAt.Local().Format(time.DateTime))
+			}
+		}
 		fmt.Fprintln(w)
+	}
+	if rep.Database != "checked" && rep.Database != "no token to look up" {
+		fmt.Fprintf(w, "%sDatabase: %s; tokens were not looked up (--database-url or DATABASE_URL).%s\n\n", st.dim, rep.Database, st.reset)
 	}
 	if len(rep.Ignored) > 0 {
 		fmt.Fprintf(w, "%sIgnored: %s%s\n\n", st.dim, textsafe.Truncate(strings.Join(rep.Ignored, "; "), 300), st.reset)

@@ -43,6 +43,8 @@ func commands() []command {
 	return []command{
 		{"secrets", "compare BetterAuth secrets across env sources (by fingerprint)", runSecrets},
 		{"decode", "decode and verify pasted cookies, Set-Cookie lines or bearer tokens", runDecode},
+		{"sessions", "list BetterAuth sessions, newest first (read-only)", runSessions},
+		{"db", "check the database: reachability, latency, TLS, schema", runDB},
 		{"version", "print the version", func(a *app, _ []string) (int, error) {
 			fmt.Fprintln(a.stdout, versionString())
 			return exitOK, nil

@@ -1,12 +1,14 @@
 package probe
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 )
 
@@ -75,7 +77,10 @@ type CookieReport struct {
 	Problem     string           `json:"problem,omitempty"`
 	Cache       *CacheReport     `json:"cache,omitempty"`
 	SetCookie   *SetCookieReport `json:"set_cookie,omitempty"`
-	token       string
+	// SessionRow is what the database says of the token, when a database
+	// was configured and reachable.
+	SessionRow *database.TokenLookup `json:"session_row,omitempty"`
+	token      string
 }
 
 // Token is the unsigned session token, for a database lookup. It is kept
@@ -98,6 +103,9 @@ type DecodeReport struct {
 	Ignored    []string       `json:"ignored,omitempty"`
 	URL        string         `json:"url,omitempty"`
 	Candidates []Candidate    `json:"candidates"`
+	// Database says whether tokens were looked up: "not configured",
+	// "checked", or why not.
+	Database string `json:"database"`
 }
 
 // Decode parses input and decodes, verifies and checks every credential
@@ -133,7 +141,7 @@ func DecodeParsed(in ParsedInput, opts DecodeOptions) DecodeReport {
 		if item.Kind == ItemCookie {
 			requestNames[item.Name]++
 		}
-		if cr.Size > maxCookieBytes {
+		if cr.Size > maxCookieBytes && (item.Kind != ItemBare || cr.Kind != KindOther) {
 			rep.Findings.Add(finding.CookieTooLarge, label(item),
 				"%s is %d bytes (name + value); browsers drop cookies over %d. Store less in it (cookie cache fields) or let BetterAuth chunk it.",
 				label(item), cr.Size, maxCookieBytes)
@@ -530,4 +538,28 @@ func checkName(fs *finding.List, name string, p NameParts, site SiteContext, wan
 				name, p.SecurePrefix, base.Host, strings.TrimPrefix(name, p.SecurePrefix))
 		}
 	}
+}
+
+// LookupTokens asks the database about every distinct session token in the
+// report and attaches the answers; it is the caller's to open db.
+func (r *DecodeReport) LookupTokens(ctx context.Context, db *database.DB, schema *database.Schema) error {
+	seen := map[string]*database.TokenLookup{}
+	for i := range r.Cookies {
+		c := &r.Cookies[i]
+		if c.token == "" || (c.Kind != KindSessionToken && c.Kind != KindBearer) {
+			continue
+		}
+		if prev, ok := seen[c.token]; ok {
+			c.SessionRow = prev
+			continue
+		}
+		row, fs, err := db.LookupToken(ctx, schema, c.token, label(InputItem{Name: c.Name, From: c.From}))
+		if err != nil {
+			return err
+		}
+		c.SessionRow = &row
+		seen[c.token] = &row
+		r.Findings = append(r.Findings, fs...)
+	}
+	return nil
 }

@@ -93,34 +93,51 @@ func (p *ParsedInput) parseLines(s string) {
 		return
 	}
 	setCookieN := 0
-	for i := 0; i < len(lines); i++ {
-		raw := lines[i]
+	// Continuation lines are collected and glued on once, when the item
+	// ends: appending line by line would copy (and reparse) the growing
+	// value each time, quadratic in a long paste.
+	var pending []string
+	flush := func() {
+		if len(pending) == 0 || len(p.Items) == 0 {
+			pending = pending[:0]
+			return
+		}
+		last := &p.Items[len(p.Items)-1]
+		more := strings.Join(pending, "")
+		pending = pending[:0]
+		if last.Kind == ItemSetCookie {
+			last.Line += more
+			last.SetCookie = parseSetCookie(last.Line)
+			if last.SetCookie != nil {
+				last.Name, last.Value = last.SetCookie.Name, last.SetCookie.Value
+			} else {
+				last.Value += more
+			}
+			return
+		}
+		last.Value += more
+	}
+	for _, raw := range lines {
 		line := strings.TrimSpace(raw)
 		if line == "" {
 			continue
 		}
-		// Folded header continuation, or a wrapped value: append to the
-		// previous item when this line is nothing on its own.
-		if len(p.Items) > 0 && lineShape(line) == shapeBare && !strings.HasPrefix(line, "Bearer ") {
-			last := &p.Items[len(p.Items)-1]
-			if last.Kind == ItemSetCookie {
-				last.Line += line
-				last.SetCookie = parseSetCookie(last.Line)
-				if last.SetCookie != nil {
-					last.Name, last.Value = last.SetCookie.Name, last.SetCookie.Value
-				}
-			} else {
-				last.Value += line
-			}
+		shape := lineShape(line)
+		// Folded header continuation, or a wrapped value: it belongs to
+		// the previous item when it is nothing on its own.
+		if len(p.Items) > 0 && shape == shapeBare && !strings.HasPrefix(line, "Bearer ") && !strings.ContainsAny(line, " \t") {
+			pending = append(pending, line)
 			continue
 		}
-		switch lineShape(line) {
+		flush()
+		switch shape {
 		case shapeHeader:
-			name, value, _ := strings.Cut(line, ":")
-			if strings.HasPrefix(name, ":") { // HTTP/2 pseudo-header as DevTools shows it
-				p.Ignored = append(p.Ignored, "header "+name)
+			if strings.HasPrefix(line, ":") { // HTTP/2 pseudo-header as DevTools shows it
+				name, _, _ := strings.Cut(line[1:], ":")
+				p.Ignored = append(p.Ignored, "header :"+name)
 				continue
 			}
+			name, value, _ := strings.Cut(line, ":")
 			if strings.EqualFold(strings.TrimSpace(name), hdrSetCookie) {
 				setCookieN++
 			}
@@ -155,6 +172,7 @@ func (p *ParsedInput) parseLines(s string) {
 			}
 		}
 	}
+	flush()
 }
 
 type shape int
@@ -173,7 +191,7 @@ func lineShape(line string) shape {
 	if strings.Contains(line, "\t") {
 		return shapeRow
 	}
-	if name, _, ok := strings.Cut(line, ":"); ok && isHeaderName(strings.TrimPrefix(name, ":")) {
+	if name, _, ok := strings.Cut(strings.TrimPrefix(line, ":"), ":"); ok && isHeaderName(name) {
 		return shapeHeader
 	}
 	if name, value, ok := strings.Cut(line, "="); ok && isCookieName(strings.TrimSpace(name)) && strings.Trim(value, "=") != "" {

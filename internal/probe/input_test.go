@@ -81,3 +81,21 @@ func TestShellWords(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// Long runs of continuation lines are glued once, not line by line: this
+// 400 KB paste took seconds when each line copied the growing value.
+func TestParseInputManyContinuationLines(t *testing.T) {
+	for _, head := range []string{"a=b\n", "Set-Cookie: a=b\n"} {
+		p := ParseInput(head + strings.Repeat("x\n", 200_000))
+		if len(p.Items) != 1 || len(p.Items[0].Value) != 1+200_000 {
+			t.Fatalf("%q: %d items", head, len(p.Items))
+		}
+	}
+}
+
+func TestParseInputPseudoHeaders(t *testing.T) {
+	p := ParseInput(":authority: localhost:3000\n:method: GET\ncookie: a=b")
+	if len(p.Items) != 1 || p.Items[0].Name != "a" || len(p.Ignored) != 2 {
+		t.Fatalf("items %+v ignored %v", p.Items, p.Ignored)
+	}
+}

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/database"
+	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/textsafe"
+)
+
+// dbFlags are the flags of every command that may use the database.
+type dbFlags struct {
+	url          string
+	sessionTable string
+	userTable    string
+	allowWrites  bool
+	timeout      time.Duration
+}
+
+func (d *dbFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.url, "database-url", "", "PostgreSQL URL (default: DATABASE_URL from the env sources, then the environment)")
+	fs.StringVar(&d.sessionTable, "session-table", "", "session table, as table or schema.table (default: detected)")
+	fs.StringVar(&d.userTable, "user-table", "", "user table, as table or schema.table (default: detected)")
+	fs.DurationVar(&d.timeout, "timeout", 10*time.Second, "timeout for each network step (connect, each query)")
+}
+
+// resolveURL picks the database URL: the flag, else the first source that
+// sets DATABASE_URL, else the process environment.
+func (d *dbFlags) resolveURL(a *app, sources []probe.Source) string {
+	if d.url != "" {
+		return d.url
+	}
+	for _, s := range sources {
+		if v, ok := s.Get("DATABASE_URL"); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return strings.TrimSpace(a.getenv("DATABASE_URL"))
+}
+
+func (d *dbFlags) options(url string) database.Options {
+	return database.Options{
+		URL: url, AllowWrites: d.allowWrites, SessionTable: d.sessionTable, UserTable: d.userTable,
+		ConnectTimeout: d.timeout, StatementTimeout: d.timeout,
+	}
+}
+
+func runDB(a *app, args []string) (int, error) {
+	var (
+		c     common
+		d     dbFlags
+		pings int
+	)
+	fs := newFlagSet(a, "db", "db [--database-url URL] [flags]", `
+Check the database behind BetterAuth: can it be reached (and if not, why:
+DNS, refused, auth, TLS, timeout), server version, TLS, connections,
+round-trip latency, clock skew, where the session and user tables are and
+whether they look like BetterAuth's. The connection is read-only.
+
+Example:
+  authtui db --database-url postgres://app@db.example.com/app`)
+	c.register(fs)
+	d.register(fs)
+	fs.IntVar(&pings, "pings", 5, "round trips to measure latency with")
+	if code, err := parseNoArgs(fs, args); err != nil || code >= 0 {
+		return max(code, 0), err
+	}
+	sources, _ := c.loadSources(a)
+	url := d.resolveURL(a, sources)
+	if url == "" {
+		return exitUsage, usagef("no database: pass --database-url or set DATABASE_URL in an env file")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d.timeout+time.Duration(pings)*200*time.Millisecond+5*time.Second)
+	defer cancel()
+	h, db := database.CheckHealth(ctx, d.options(url), pings, 100*time.Millisecond)
+	if db != nil {
+		db.Close()
+	}
+	if c.json {
+		return exitFor(h.Findings), writeJSON(a.stdout, h)
+	}
+	writeHealthText(a.stdout, newStyle(c.colors(a)), h)
+	return exitFor(h.Findings), nil
+}
+
+// parseNoArgs parses flags for a command that takes no arguments. It
+// returns code -1 to go on.
+func parseNoArgs(fs *flag.FlagSet, args []string) (int, error) {
+	pos, err := parseInterleaved(fs, args)
+	if err == errHelp {
+		return exitOK, nil
+	} else if err != nil {
+		return exitUsage, err
+	}
+	if len(pos) > 0 {
+		return exitUsage, usagef("unexpected argument %q", pos[0])
+	}
+	return -1, nil
+}
+
+func writeHealthText(w io.Writer, st style, h *database.Health) {
+	t := h.Target
+	fmt.Fprintf(w, "%sDatabase%s  %s\n", st.bold, st.reset, textsafe.Clean(t.String()))
+	if !h.Connected {
+		if h.Error != nil {
+			fmt.Fprintf(w, "  %sunreachable%s (%s): %s\n\n", st.red, st.reset, h.Error.Class, textsafe.Clean(h.Error.Message))
+		}
+		writeFindings(w, st, h.Findings)
+		return
+	}
+	tls := st.yellow + "off" + st.reset
+	if h.TLS {
+		tls = "on (" + h.TLSVersion + ")"
+	}
+	ro := "read-only"
+	if !h.ReadOnly {
+		ro = st.yellow + "writes allowed" + st.reset
+	}
+	fmt.Fprintf(w, "  %sconnected%s  PostgreSQL %s, TLS %s, %s\n", st.green, st.reset, textsafe.Clean(h.ServerVersion), tls, ro)
+	fmt.Fprintf(w, "  connections %d of %d\n", h.Connections, h.MaxConnections)
+	if l := h.Latency; l.Samples > 0 {
+		fmt.Fprintf(w, "  latency     p50 %s, p95 %s over %d pings\n", fmtDur(l.P50), fmtDur(l.P95), l.Samples)
+	}
+	fmt.Fprintf(w, "  clock skew  %s\n", h.ClockSkew.Round(time.Millisecond))
+	if s := h.Schema; s != nil {
+		if s.Session != nil {
+			fmt.Fprintf(w, "  sessions    %s (expiry: %s; unique token index: %s)\n", textsafe.Clean(s.Session.String()), s.ExpiresType, yesNo(s.TokenUnique))
+		}
+		if s.User != nil {
+			fmt.Fprintf(w, "  users       %s\n", textsafe.Clean(s.User.String()))
+		}
+		if s.OrphansChecked {
+			fmt.Fprintf(w, "  orphans     %d\n", s.Orphans)
+		}
+	}
+	fmt.Fprintln(w)
+	writeFindings(w, st, h.Findings)
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+	default:
+		return d.Round(10 * time.Millisecond).String()
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// sessionsOutput is the JSON of `authtui sessions`.
+type sessionsOutput struct {
+	Sessions  []database.Session `json:"sessions"`
+	Next      string             `json:"next,omitempty"`
+	IndexHint string             `json:"index_hint,omitempty"`
+	Findings  finding.List       `json:"findings"`
+}
+
+func runSessions(a *app, args []string) (int, error) {
+	var (
+		c     common
+		d     dbFlags
+		q     database.SessionQuery
+		after string
+	)
+	fs := newFlagSet(a, "sessions", "sessions [--database-url URL] [--user EMAIL] [--active] [--limit N] [--after CURSOR]", `
+List BetterAuth sessions, newest first, joined with their users. Tokens are
+shown as a short prefix only. Pages are read with keyset pagination: each
+page is one bounded query, whatever the size of the table. The connection is
+read-only.
+
+Example:
+  authtui sessions --env-file .env --user alice@example.com --active`)
+	c.register(fs)
+	d.register(fs)
+	fs.StringVar(&q.UserEmail, "user", "", "only sessions of the user with this email")
+	fs.BoolVar(&q.ActiveOnly, "active", false, "only unexpired sessions")
+	fs.IntVar(&q.Limit, "limit", database.DefaultPageSize, fmt.Sprintf("sessions per page (at most %d)", database.MaxPageSize))
+	fs.StringVar(&after, "after", "", "continue after this cursor (printed at the end of the previous page)")
+	if code, err := parseNoArgs(fs, args); err != nil || code >= 0 {
+		return max(code, 0), err
+	}
+	if q.Limit < 1 || q.Limit > database.MaxPageSize {
+		return exitUsage, usagef("--limit must be between 1 and %d", database.MaxPageSize)
+	}
+	if after != "" {
+		cur, err := parseCursor(after)
+		if err != nil {
+			return exitUsage, err
+		}
+		q.After = cur
+	}
+	sources, _ := c.loadSources(a)
+	url := d.resolveURL(a, sources)
+	if url == "" {
+		return exitUsage, usagef("no database: pass --database-url or set DATABASE_URL in an env file")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*d.timeout)
+	defer cancel()
+	out := sessionsOutput{Sessions: []database.Session{}}
+	db, err := database.Open(ctx, d.options(url))
+	if err != nil {
+		ce := asConnectError(err)
+		out.Findings.Add(finding.DBUnreachable, "", "cannot connect to the database (%s): %s", ce.Class, ce.Message)
+		return finishSessions(a, c, out)
+	}
+	defer db.Close()
+	schema, fsch, err := db.DetectSchema(ctx)
+	out.Findings = append(out.Findings, fsch...)
+	if err != nil {
+		return exitFound, err
+	}
+	if schema.Session == nil {
+		return finishSessions(a, c, out)
+	}
+	page, err := db.Sessions(ctx, schema, q)
+	if err != nil {
+		return exitFound, err
+	}
+	out.Sessions, out.IndexHint = page.Sessions, page.IndexHint
+	if page.Next != nil {
+		out.Next = formatCursor(*page.Next)
+	}
+	return finishSessions(a, c, out)
+}
+
+func finishSessions(a *app, c common, out sessionsOutput) (int, error) {
+	if c.json {
+		return exitFor(out.Findings), writeJSON(a.stdout, out)
+	}
+	st := newStyle(c.colors(a))
+	writeSessionsText(a.stdout, st, out)
+	return exitFor(out.Findings), nil
+}
+
+func asConnectError(err error) *database.ConnectError {
+	if ce, ok := err.(*database.ConnectError); ok {
+		return ce
+	}
+	return &database.ConnectError{Class: "server", Message: err.Error()}
+}
+
+func writeSessionsText(w io.Writer, st style, out sessionsOutput) {
+	if len(out.Sessions) == 0 {
+		fmt.Fprintln(w, "No sessions.")
+	} else {
+		now := time.Now()
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "%sCREATED\tEXPIRES\tSTATUS\tUSER\tTOKEN\tIP\tUSER AGENT%s\n", st.bold, st.reset)
+		for _, s := range out.Sessions {
+			status := st.green + "active" + st.reset
+			if !s.Active {
+				status = st.dim + "expired" + st.reset
+			}
+			user := s.Email
+			if s.UserMissing {
+				user = st.red + "(user missing: " + s.UserID + ")" + st.reset
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+				s.CreatedAt.Local().Format("2006-01-02 15:04"), relTime(s.ExpiresAt, now), status,
+				textsafe.Truncate(user, 40), textsafe.Clean(s.TokenPrefix), textsafe.Truncate(s.IPAddress, 39), textsafe.Truncate(s.UserAgent, 48))
+		}
+		tw.Flush()
+	}
+	if out.Next != "" {
+		fmt.Fprintf(w, "\nMore: --after %s\n", out.Next)
+	}
+	if out.IndexHint != "" {
+		fmt.Fprintf(w, "\n%sHint:%s no index leads with the creation time, so each page sorts the table. For large tables:\n  %s\n", st.yellow, st.reset, out.IndexHint)
+	}
+	if len(out.Findings) > 0 {
+		fmt.Fprintln(w)
+		writeFindings(w, st, out.Findings)
+	}
+}
+
+// relTime says "in 6d 23h" or "2h ago".
+func relTime(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := t.Sub(now)
+	suffix := ""
+	prefix := "in "
+	if d < 0 {
+		d, prefix, suffix = -d, "", " ago"
+	}
+	var s string
+	switch {
+	case d >= 48*time.Hour:
+		s = fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
+	case d >= time.Hour:
+		s = fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		s = fmt.Sprintf("%dm", int(d.Minutes()))
+	}
+	return prefix + s + suffix
+}
+
+func formatCursor(c database.Cursor) string {
+	return c.CreatedAt.UTC().Format(time.RFC3339Nano) + "," + c.ID
+}
+
+func parseCursor(s string) (*database.Cursor, error) {
+	ts, id, ok := strings.Cut(s, ",")
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if !ok || err != nil || id == "" {
+		return nil, usagef("--after %q is not a cursor (TIME,ID as printed after a page)", s)
+	}
+	return &database.Cursor{CreatedAt: t, ID: id}, nil
+}

@@ -1,0 +1,307 @@
+// Package database probes the PostgreSQL database behind a BetterAuth
+// deployment: connection health, where the session and user tables are,
+// the sessions themselves, and whether a given token has a valid row. It is
+// read-only unless the caller explicitly allows writes.
+package database
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Defaults keep a debugging tool from ever weighing on a production
+// database: two connections at most, short timeouts.
+const (
+	DefaultConnectTimeout   = 5 * time.Second
+	DefaultStatementTimeout = 5 * time.Second
+	maxConns                = 2
+)
+
+// Options says how to reach the database.
+type Options struct {
+	URL              string
+	AllowWrites      bool
+	ConnectTimeout   time.Duration
+	StatementTimeout time.Duration
+	SessionTable     string // override detection: "session" or "schema.table"
+	UserTable        string
+}
+
+// Target describes the database for display; it never holds the password.
+type Target struct {
+	Host         string `json:"host"`
+	Port         uint16 `json:"port"`
+	Database     string `json:"database"`
+	User         string `json:"user"`
+	Pooler       bool   `json:"pooler"`
+	PoolerReason string `json:"pooler_reason,omitempty"`
+	Loopback     bool   `json:"loopback"`
+}
+
+func (t Target) String() string {
+	return fmt.Sprintf("%s@%s:%d/%s", t.User, t.Host, t.Port, t.Database)
+}
+
+// ConnectError classifies why the database could not be reached, in the
+// classes a user acts on differently.
+type ConnectError struct {
+	Class   string `json:"class"` // dns, refused, auth, tls, timeout, config, server
+	Message string `json:"message"`
+}
+
+func (e *ConnectError) Error() string { return e.Class + ": " + e.Message }
+
+// DB is an open, probed connection pool.
+type DB struct {
+	pool    *pgxpool.Pool
+	target  Target
+	opts    Options
+	secrets []string // strings that must never appear in messages (the password)
+}
+
+// Target returns the display form of the connection target.
+func (db *DB) Target() Target { return db.target }
+
+// Pooler reports whether the URL points at a transaction pooler.
+func (db *DB) Pooler() bool { return db.target.Pooler }
+
+// Close releases the pool.
+func (db *DB) Close() { db.pool.Close() }
+
+// ParseTarget reads the display target from a URL without connecting.
+func ParseTarget(rawURL string) (Target, error) {
+	cfg, err := pgconn.ParseConfig(rawURL)
+	if err != nil {
+		return Target{}, &ConnectError{Class: "config", Message: scrub(err.Error(), passwordOf(rawURL))}
+	}
+	t := Target{Host: cfg.Host, Port: cfg.Port, Database: cfg.Database, User: cfg.User}
+	t.Pooler, t.PoolerReason = detectPooler(cfg.Host, cfg.Port, rawURL)
+	t.Loopback = isLoopback(cfg.Host)
+	return t, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.HasPrefix(host, "/") || host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// detectPooler recognises transaction poolers (PgBouncer in transaction
+// mode, Supabase's Supavisor on 6543, Neon's -pooler hosts), where
+// prepared statements and session settings do not survive between
+// statements.
+func detectPooler(host string, port uint16, rawURL string) (bool, string) {
+	switch {
+	case strings.Contains(host, "-pooler"):
+		return true, "host name contains -pooler"
+	case port == 6543:
+		return true, "port 6543 is the usual transaction-pooler port"
+	case strings.Contains(strings.ToLower(rawURL), "pgbouncer=true"):
+		return true, "the URL says pgbouncer=true"
+	}
+	return false, ""
+}
+
+// Open connects, with a timeout, and returns a classified error when it
+// cannot. The connection is read-only unless opts.AllowWrites.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = DefaultConnectTimeout
+	}
+	if opts.StatementTimeout <= 0 {
+		opts.StatementTimeout = DefaultStatementTimeout
+	}
+	password := passwordOf(opts.URL)
+	target, err := ParseTarget(opts.URL)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pgxpool.ParseConfig(stripNonLibpq(opts.URL))
+	if err != nil {
+		return nil, &ConnectError{Class: "config", Message: scrub(err.Error(), password)}
+	}
+	if cfg.ConnConfig.Password != "" {
+		password = cfg.ConnConfig.Password
+	}
+	cfg.MaxConns = maxConns
+	cfg.MinConns = 0
+	cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
+	if cfg.ConnConfig.RuntimeParams == nil {
+		cfg.ConnConfig.RuntimeParams = map[string]string{}
+	}
+	cfg.ConnConfig.RuntimeParams["application_name"] = "authtui"
+	if target.Pooler {
+		// Poolers reject unknown startup parameters and share server
+		// sessions between clients: no prepared statements, and the
+		// read-only and timeout settings go into each transaction instead.
+		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	} else {
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+		if !opts.AllowWrites {
+			cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+		}
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, classify(err, password)
+	}
+	db := &DB{pool: pool, target: target, opts: opts, secrets: []string{password}}
+	cctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
+	defer cancel()
+	if err := pool.Ping(cctx); err != nil {
+		pool.Close()
+		if cctx.Err() != nil && ctx.Err() == nil {
+			return nil, &ConnectError{Class: "timeout", Message: fmt.Sprintf("no answer from %s:%d within %s", target.Host, target.Port, opts.ConnectTimeout)}
+		}
+		return nil, classify(err, password)
+	}
+	return db, nil
+}
+
+// stripNonLibpq removes URL parameters that ORMs add but libpq (and pgx)
+// reject, such as Prisma's pgbouncer=true and schema=.
+func stripNonLibpq(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.RawQuery == "" {
+		return raw
+	}
+	q := u.Query()
+	for _, k := range []string{"pgbouncer", "schema", "connection_limit", "pool_timeout", "socket_timeout"} {
+		q.Del(k)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func passwordOf(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			return p
+		}
+	}
+	for _, field := range strings.Fields(raw) { // key=value DSN
+		if v, ok := strings.CutPrefix(field, "password="); ok {
+			return strings.Trim(v, "'")
+		}
+	}
+	return ""
+}
+
+// scrub removes every occurrence of the secrets from a message.
+func scrub(msg string, secrets ...string) string {
+	for _, s := range secrets {
+		if len(s) >= 1 {
+			msg = strings.ReplaceAll(msg, s, "****")
+			if esc := url.QueryEscape(s); esc != s {
+				msg = strings.ReplaceAll(msg, esc, "****")
+			}
+		}
+	}
+	return msg
+}
+
+// classify turns a connection error into a class and a short message.
+func classify(err error, password string) *ConnectError {
+	msg := scrub(shortError(err), password)
+	var (
+		dnsErr  *net.DNSError
+		pgErr   *pgconn.PgError
+		unknown x509.UnknownAuthorityError
+		host    x509.HostnameError
+		verify  *tls.CertificateVerificationError
+		record  tls.RecordHeaderError
+		netErr  net.Error
+	)
+	switch {
+	case errors.As(err, &dnsErr):
+		return &ConnectError{Class: "dns", Message: fmt.Sprintf("cannot resolve %s: check the host name", dnsErr.Name)}
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return &ConnectError{Class: "refused", Message: "connection refused: nothing listens there (is the database running, is the port right?)"}
+	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000"):
+		return &ConnectError{Class: "auth", Message: scrub(pgErr.Message, password)}
+	case errors.As(err, &pgErr):
+		return &ConnectError{Class: "server", Message: scrub(pgErr.Message, password) + " (" + pgErr.Code + ")"}
+	case errors.As(err, &unknown), errors.As(err, &host), errors.As(err, &verify), errors.As(err, &record),
+		strings.Contains(msg, "tls:"), strings.Contains(msg, "server refused TLS"), strings.Contains(msg, "SSL"):
+		return &ConnectError{Class: "tls", Message: msg}
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return &ConnectError{Class: "timeout", Message: "timed out: " + msg}
+	}
+	return &ConnectError{Class: "server", Message: msg}
+}
+
+// shortError drops pgconn's "failed to connect to `user=… database=…`:"
+// preamble, which repeats what the target already says.
+func shortError(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "): "); i >= 0 && strings.HasPrefix(msg, "failed to connect") {
+		msg = msg[i+3:]
+	}
+	return msg
+}
+
+// tx runs fn in a transaction that is read-only unless writes are allowed,
+// with the statement timeout set for the transaction: the only way to
+// carry these settings through a transaction pooler. On a direct
+// connection they are already session defaults, and fn runs on the pool.
+func (db *DB) query(ctx context.Context, write bool, fn func(q querier) error) error {
+	if !db.target.Pooler && !write {
+		return fn(db.pool)
+	}
+	opts := pgx.TxOptions{AccessMode: pgx.ReadOnly}
+	if write {
+		if !db.opts.AllowWrites {
+			return errors.New("the database is open read-only; pass --allow-writes to change it")
+		}
+		opts.AccessMode = pgx.ReadWrite
+	}
+	tx, err := db.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", db.opts.StatementTimeout.Milliseconds())); err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// querier is what both a pool and a transaction offer.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// errMessage scrubs a query error for display.
+func (db *DB) errMessage(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		if pgErr.Code == "57014" {
+			return fmt.Sprintf("cancelled by statement_timeout (%s)", db.opts.StatementTimeout)
+		}
+		return scrub(pgErr.Message, db.secrets...)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "timed out"
+	}
+	return scrub(err.Error(), db.secrets...)
+}
