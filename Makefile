@@ -7,16 +7,21 @@ BA_DIR   := testdata/betterauth
 FUZZTIME ?= 30s
 FUZZ_TARGETS := FuzzParseInput FuzzAnalyzeSetCookie FuzzDecodeCache FuzzDecode
 
-.PHONY: all build test vet fmt-check check-fixtures fixtures fuzz bench demo clean
+.PHONY: all deps build test vet fmt-check check-fixtures fixtures fuzz bench demo clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/authtui
 
-## test: formatting, vet, the fixture cross-check and every Go test.
-test: fmt-check vet check-fixtures
+## test: formatting, vet, the fixture cross-check and every Go test,
+## including the integration tests on a throwaway PostgreSQL and BetterAuth.
+test: deps fmt-check vet check-fixtures $(BA_DIR)/node_modules/.package-lock.json
 	$(GO) test -count=1 ./...
+
+## deps: install what is missing (node, PostgreSQL, tmux) when root on Debian.
+deps:
+	@bash scripts/ensure-deps.sh
 
 fmt-check:
 	@out=$$(gofmt -l cmd internal); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

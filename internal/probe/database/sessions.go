@@ -79,7 +79,7 @@ func sessionColumns(s *Schema) string {
 	}
 	return strings.Join([]string{
 		col(st, "s", ColID, "text"), col(st, "s", ColUserID, "text"), col(s.User, "u", ColEmail, "text"),
-		col(s.User, "u", ColName, "text"), "left(" + col(st, "s", ColToken, "text") + ", 6)",
+		col(s.User, "u", ColName, "text"), "left(" + col(st, "s", ColToken, "text") + ", 6)", /* never the whole token */
 		col(st, "s", ColCreatedAt, "timestamptz"), col(st, "s", ColExpiresAt, "timestamptz"),
 		col(st, "s", ColIPAddress, "text"), col(st, "s", ColUserAgent, "text"),
 		userPresent(s),
@@ -173,8 +173,8 @@ func (db *DB) Sessions(ctx context.Context, s *Schema, q SessionQuery) (*Session
 				return err
 			}
 			r.UserID, r.Email, r.Name, r.IPAddress, r.UserAgent = deref(userID), deref(email), deref(name), deref(ip), deref(ua)
-			if tok != nil {
-				r.TokenPrefix = TokenPrefix(*tok)
+			if tok != nil && *tok != "" {
+				r.TokenPrefix = *tok + "…" // the query returns only the prefix
 			}
 			if created != nil {
 				r.CreatedAt = created.UTC()
