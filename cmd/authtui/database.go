@@ -86,7 +86,7 @@ Example:
 	if c.json {
 		return exitFor(h.Findings), writeJSON(a.stdout, h)
 	}
-	writeHealthText(a.stdout, newStyle(c.colors(a)), h)
+	writeHealthText(a.stdout, newStyle(c.colors(a)), h, true)
 	return exitFor(h.Findings), nil
 }
 
@@ -105,14 +105,18 @@ func parseNoArgs(fs *flag.FlagSet, args []string) (int, error) {
 	return -1, nil
 }
 
-func writeHealthText(w io.Writer, st style, h *database.Health) {
+// writeHealthText prints the health report, and its findings unless a
+// caller collects them for one list at the end.
+func writeHealthText(w io.Writer, st style, h *database.Health, withFindings bool) {
 	t := h.Target
 	fmt.Fprintf(w, "%sDatabase%s  %s\n", st.bold, st.reset, textsafe.Clean(t.String()))
 	if !h.Connected {
 		if h.Error != nil {
 			fmt.Fprintf(w, "  %sunreachable%s (%s): %s\n\n", st.red, st.reset, h.Error.Class, textsafe.Clean(h.Error.Message))
 		}
-		writeFindings(w, st, h.Findings)
+		if withFindings {
+			writeFindings(w, st, h.Findings)
+		}
 		return
 	}
 	tls := st.yellow + "off" + st.reset
@@ -141,7 +145,9 @@ func writeHealthText(w io.Writer, st style, h *database.Health) {
 		}
 	}
 	fmt.Fprintln(w)
-	writeFindings(w, st, h.Findings)
+	if withFindings {
+		writeFindings(w, st, h.Findings)
+	}
 }
 
 func fmtDur(d time.Duration) string {

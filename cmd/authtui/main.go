@@ -43,6 +43,8 @@ func commands() []command {
 	return []command{
 		{"secrets", "compare BetterAuth secrets across env sources (by fingerprint)", runSecrets},
 		{"decode", "decode and verify pasted cookies, Set-Cookie lines or bearer tokens", runDecode},
+		{"check", "run every configured probe and diagnose why sessions are null", runCheck},
+		{"login", "test sign-in against the auth service, following the session step by step", runLogin},
 		{"sessions", "list BetterAuth sessions, newest first (read-only)", runSessions},
 		{"db", "check the database: reachability, latency, TLS, schema", runDB},
 		{"version", "print the version", func(a *app, _ []string) (int, error) {

@@ -36,11 +36,11 @@ Example:
 	if c.json {
 		return exitFor(rep.Findings), writeJSON(a.stdout, rep)
 	}
-	writeSecretsText(a.stdout, newStyle(c.colors(a)), rep)
+	writeSecretsText(a.stdout, newStyle(c.colors(a)), rep, true)
 	return exitFor(rep.Findings), nil
 }
 
-func writeSecretsText(w io.Writer, st style, rep probe.SecretsReport) {
+func writeSecretsText(w io.Writer, st style, rep probe.SecretsReport, withFindings bool) {
 	if len(rep.Sources) == 0 {
 		fmt.Fprintf(w, "No env sources: no --env-file given, no .env or .env.local here, and no BetterAuth variable in the environment.\n\n")
 	} else {
@@ -93,7 +93,9 @@ func writeSecretsText(w io.Writer, st style, rep probe.SecretsReport) {
 			fmt.Fprintf(w, "%s%d different secrets:%s %s\n\n", st.red, len(groups), st.reset, describeGroups(groups))
 		}
 	}
-	writeFindings(w, st, rep.Findings)
+	if withFindings {
+		writeFindings(w, st, rep.Findings)
+	}
 }
 
 func describeGroups(groups map[string][]string) string {

@@ -303,3 +303,39 @@ func (db *DB) RevokeSession(ctx context.Context, s *Schema, id string) error {
 	}
 	return nil
 }
+
+// ReplayToken returns the unsigned token of one session, for session
+// replay: id "latest" means the newest unexpired session. The token is a
+// live credential: callers use it for one request and never display it.
+func (db *DB) ReplayToken(ctx context.Context, s *Schema, id string) (token, sessionID string, err error) {
+	if s == nil || s.Session == nil || !s.Session.Has(ColToken) || !s.Session.Has(ColID) {
+		return "", "", errors.New("no session table with id and token columns")
+	}
+	st := s.Session
+	var sql string
+	var args []any
+	if id == "latest" {
+		sql = fmt.Sprintf("SELECT %s::text, %s::text FROM %s", st.Col(ColToken), st.Col(ColID), st.Ident())
+		if st.Has(ColExpiresAt) {
+			sql += " WHERE " + st.Col(ColExpiresAt) + " > now()"
+		}
+		if st.Has(ColCreatedAt) {
+			sql += " ORDER BY " + st.Col(ColCreatedAt) + " DESC"
+		}
+		sql += " LIMIT 1"
+	} else {
+		sql = fmt.Sprintf("SELECT %s::text, %s::text FROM %s WHERE %s = $1", st.Col(ColToken), st.Col(ColID), st.Ident(), st.Col(ColID))
+		args = append(args, id)
+	}
+	err = db.query(ctx, false, func(q querier) error { return q.QueryRow(ctx, sql, args...).Scan(&token, &sessionID) })
+	if errors.Is(err, pgx.ErrNoRows) {
+		if id == "latest" {
+			return "", "", errors.New("no unexpired session to replay")
+		}
+		return "", "", fmt.Errorf("no session with id %s", id)
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("reading the session: %s", db.errMessage(err))
+	}
+	return token, sessionID, nil
+}
