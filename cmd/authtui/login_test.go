@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/authtui/authtui/internal/batest"
+	"github.com/authtui/authtui/internal/pgtest"
+)
+
+const (
+	secretA  = "authtui-fixture-secret-A-0123456789abcdef"
+	secretC  = "authtui-fixture-secret-C-00112233445566778899"
+	secretZ  = "authtui-unknown-secret-Z-99887766554433221100"
+	testPass = "correct horse battery staple"
+)
+
+// runEnv runs the CLI with the given environment variables visible to
+// --password-env.
+func runEnv(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	a := &app{
+		stdin: strings.NewReader(""), stdout: &out, stderr: &errb, dir: t.TempDir(),
+		getenv: func(k string) string { return env[k] },
+	}
+	code := a.main(args)
+	return result{code, out.String(), errb.String()}
+}
+
+func writeEnvFile(t *testing.T, name string, kv ...string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	var b strings.Builder
+	for i := 0; i+1 < len(kv); i += 2 {
+		b.WriteString(kv[i] + "=" + kv[i+1] + "\n")
+	}
+	if err := os.WriteFile(p, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type checkJSON struct {
+	Findings []struct {
+		ID, Severity, Message, Source string
+	} `json:"findings"`
+	Login *struct {
+		ServerSecret []string `json:"server_secret"`
+	} `json:"login"`
+	Diagnosis struct {
+		Verdict string `json:"verdict"`
+		Cause   string `json:"cause"`
+	} `json:"diagnosis"`
+}
+
+func (c checkJSON) has(id string) bool {
+	for _, f := range c.Findings {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (c checkJSON) ids() []string {
+	var out []string
+	for _, f := range c.Findings {
+		out = append(out, f.ID)
+	}
+	return out
+}
+
+func check(t *testing.T, args ...string) (checkJSON, result) {
+	t.Helper()
+	r := runEnv(t, map[string]string{"TEST_PW": testPass}, append([]string{"check", "--json", "--timeout", "3s"}, args...)...)
+	var out checkJSON
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("check output is not JSON (exit %d): %v\n%s\n%s", r.code, err, r.stdout, r.stderr)
+	}
+	for _, s := range []string{secretA, secretC, secretZ, testPass, batest.DefaultSecret} {
+		if strings.Contains(r.stdout+r.stderr, s) {
+			t.Fatalf("output contains a secret or the password")
+		}
+	}
+	return out, r
+}
+
+// A stack like the one users debug: PostgreSQL, an auth service with a
+// test user, and the env files of two services.
+type stack struct {
+	dsn      string
+	auth     *batest.Server
+	authEnv  string // holds the auth service's secret and the database
+	otherEnv string // holds another service's secret
+}
+
+func newStack(t *testing.T, opts batest.Options) stack {
+	t.Helper()
+	dsn := pgtest.DSN(t)
+	opts.DatabaseURL = dsn
+	opts.Bearer = true
+	srv := batest.Start(t, opts)
+	batest.SignUp(t, srv.URL, "test@example.com", testPass)
+	secret := opts.Secret
+	if secret == "" {
+		secret = secretA
+	}
+	return stack{
+		dsn:      dsn,
+		auth:     srv,
+		authEnv:  writeEnvFile(t, "auth.env", "BETTER_AUTH_SECRET", secretA, "BETTER_AUTH_URL", srv.URL, "DATABASE_URL", dsn),
+		otherEnv: writeEnvFile(t, "api.env", "BETTER_AUTH_SECRET", secretC, "BETTER_AUTH_URL", srv.URL),
+	}
+}
+
+func creds() []string { return []string{"--email", "test@example.com", "--password-env", "TEST_PW"} }
+
+func TestLoginIdentifiesServerSecret(t *testing.T) {
+	s := newStack(t, batest.Options{Secret: secretA})
+	out, r := check(t, append([]string{"--env-file", s.authEnv}, creds()...)...)
+	if r.code != exitOK || !out.has("server-secret-identified") || !out.has("session-valid") {
+		t.Fatalf("exit %d, findings %v", r.code, out.ids())
+	}
+	if out.Login == nil || len(out.Login.ServerSecret) != 1 || out.Login.ServerSecret[0] != s.authEnv {
+		t.Errorf("server secret %+v", out.Login)
+	}
+}
+
+func TestLoginServerSecretUnknown(t *testing.T) {
+	s := newStack(t, batest.Options{Secret: secretZ})
+	out, r := check(t, append([]string{"--env-file", s.authEnv, "--env-file", s.otherEnv}, creds()...)...)
+	if r.code != exitFound || !out.has("server-secret-unknown") || out.Diagnosis.Cause != "server-secret-unknown" {
+		t.Fatalf("exit %d, findings %v, cause %s", r.code, out.ids(), out.Diagnosis.Cause)
+	}
+}
+
+func TestLoginServerSecretDefault(t *testing.T) {
+	s := newStack(t, batest.Options{NoSecret: true})
+	out, _ := check(t, append([]string{"--env-file", s.authEnv}, creds()...)...)
+	if !out.has("server-secret-default") || out.Diagnosis.Cause != "server-secret-default" {
+		t.Fatalf("findings %v, cause %s", out.ids(), out.Diagnosis.Cause)
+	}
+}
+
+func TestLoginSignerDiffers(t *testing.T) {
+	s := newStack(t, batest.Options{Secret: secretA})
+	out, r := check(t, append([]string{"--env-file", s.authEnv, "--env-file", s.otherEnv}, creds()...)...)
+	if r.code != exitFound || !out.has("cookie-signer-differs") || !out.has("secret-mismatch") || !out.has("server-secret-identified") {
+		t.Fatalf("exit %d, findings %v", r.code, out.ids())
+	}
+}
+
+func TestLoginOriginRejected(t *testing.T) {
+	s := newStack(t, batest.Options{Secret: secretA})
+	out, _ := check(t, append([]string{"--env-file", s.authEnv, "--origin", "https://evil.example.net"}, creds()...)...)
+	if !out.has("login-origin-rejected") || out.Diagnosis.Cause != "login-origin-rejected" {
+		t.Fatalf("findings %v", out.ids())
+	}
+}
+
+func TestLoginWrongPassword(t *testing.T) {
+	s := newStack(t, batest.Options{Secret: secretA})
+	r := runEnv(t, map[string]string{"TEST_PW": "wrong password!"}, "login", "--json", "--env-file", s.authEnv, "--email", "test@example.com", "--password-env", "TEST_PW")
+	if r.code != exitFound || !strings.Contains(r.stdout, `"login-credentials-rejected"`) {
+		t.Fatalf("exit %d\n%s", r.code, r.stdout)
+	}
+	// One JSON object per event, then the summary.
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) < 4 || !strings.Contains(lines[0], `"phase":"start"`) || !strings.Contains(lines[len(lines)-1], `"diagnosis"`) {
+		t.Errorf("not an event stream:\n%s", r.stdout)
+	}
+	if strings.Contains(r.stdout+r.stderr, "wrong password!") {
+		t.Error("password echoed")
+	}
+}
+
+func TestLoginStoppedServer(t *testing.T) {
+	s := newStack(t, batest.Options{Secret: secretA})
+	s.auth.Stop()
+	out, r := check(t, append([]string{"--env-file", s.authEnv}, creds()...)...)
+	if r.code != exitFound || !out.has("server-unreachable") || out.Diagnosis.Cause != "server-unreachable" {
+		t.Fatalf("exit %d, findings %v", r.code, out.ids())
+	}
+}
+
+func TestLoginHangingServer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	env := writeEnvFile(t, "auth.env", "BETTER_AUTH_SECRET", secretA, "BETTER_AUTH_URL", "http://"+l.Addr().String())
+	out, r := check(t, append([]string{"--env-file", env}, creds()...)...)
+	if r.code != exitFound || !out.has("server-timeout") {
+		t.Fatalf("exit %d, findings %v", r.code, out.ids())
+	}
+}
+
+func TestReplayIdentifiesServerSecret(t *testing.T) {
+	s := newStack(t, batest.Options{Secret: secretA})
+	batest.SignIn(t, s.auth.URL, "test@example.com", testPass) // a real session to replay
+	out, r := check(t, "--env-file", s.otherEnv, "--env-file", s.authEnv, "--replay-session", "latest")
+	if !out.has("server-secret-identified") || out.Login == nil || len(out.Login.ServerSecret) != 1 || out.Login.ServerSecret[0] != s.authEnv {
+		t.Fatalf("exit %d, findings %v, login %+v", r.code, out.ids(), out.Login)
+	}
+}
+
+func TestAPIRejectsSession(t *testing.T) {
+	s := newStack(t, batest.Options{Secret: secretA})
+	api := batest.Start(t, batest.Options{Secret: secretC, DatabaseURL: s.dsn, Bearer: true})
+	out, r := check(t, append([]string{"--env-file", s.authEnv, "--env-file", s.otherEnv, "--api-url", api.URL + "/api/me"}, creds()...)...)
+	if r.code != exitFound || !out.has("api-rejects-session") || out.Diagnosis.Cause != "api-rejects-session" {
+		t.Fatalf("exit %d, findings %v, cause %s", r.code, out.ids(), out.Diagnosis.Cause)
+	}
+	if !strings.Contains(out.Diagnosis.Verdict, s.authEnv) || !strings.Contains(out.Diagnosis.Verdict, s.otherEnv) {
+		t.Errorf("verdict should name both env files: %s", out.Diagnosis.Verdict)
+	}
+	// The same API on the right secret accepts it.
+	good := batest.Start(t, batest.Options{Secret: secretA, DatabaseURL: s.dsn, Bearer: true})
+	out, _ = check(t, append([]string{"--env-file", s.authEnv, "--api-url", good.URL + "/api/me"}, creds()...)...)
+	if out.has("api-rejects-session") {
+		t.Errorf("an API with the right secret: %v", out.ids())
+	}
+}
