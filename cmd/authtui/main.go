@@ -84,9 +84,15 @@ func isTerminal(f *os.File) bool {
 }
 
 func (a *app) main(args []string) int {
-	if len(args) == 0 {
-		a.rootUsage(a.stdout)
-		return exitOK
+	if len(args) == 0 || (len(args[0]) > 1 && args[0][0] == '-' && !isHelpOrVersion(args[0])) {
+		code, err := runTUI(a, args)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "authtui: %v\n", err)
+			if code == exitUsage {
+				fmt.Fprintln(a.stderr, "Run 'authtui --help' for usage.")
+			}
+		}
+		return code
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
@@ -118,11 +124,21 @@ func (a *app) main(args []string) int {
 	return exitUsage
 }
 
+func isHelpOrVersion(s string) bool {
+	switch s {
+	case "-h", "-help", "--help", "-version", "--version", "-v":
+		return true
+	}
+	return false
+}
+
 func (a *app) rootUsage(w io.Writer) {
 	fmt.Fprintf(w, `authtui debugs BetterAuth sessions: which secret signed a cookie, which
 service disagrees, and why get-session answers null.
 
 Usage:
+  authtui [flags]             open the console (flags as for check, plus
+                              --allow-writes, --tail FILE, --tail-cmd CMD)
   authtui <command> [flags]
 
 Commands:

@@ -1,0 +1,428 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/authtui/authtui/internal/probe/database"
+	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/textsafe"
+)
+
+// Below this size the layout cannot show five panes usefully.
+const (
+	minWidth  = 60
+	minHeight = 16
+)
+
+type overlay int
+
+const (
+	overlayNone overlay = iota
+	overlayHelp
+	overlayFindings
+)
+
+// Model is the root: it routes messages and lays out the panes. It holds
+// no probe state of its own beyond what the header shows.
+type Model struct {
+	cfg    Config
+	st     Styles
+	keys   globalKeys
+	panes  []Pane
+	focus  int
+	zoom   bool
+	mouse  bool
+	over   overlay
+	width  int
+	height int
+
+	baseURL string
+	dbLabel string
+	sources []string
+
+	status    string
+	statusErr bool
+	statusSeq int
+
+	findingsScroll int
+}
+
+// New builds the console for cfg.
+func New(cfg Config) *Model {
+	cfg.defaults()
+	st := newStyles()
+	m := &Model{cfg: cfg, st: st, keys: newGlobalKeys(), mouse: true, baseURL: cfg.Login.BaseURL}
+	m.panes = []Pane{
+		newSecretsPane(&m.cfg, st),
+		newDatabasePane(&m.cfg, st),
+		newSessionsPane(&m.cfg, st),
+		newInspectorPane(&m.cfg, st),
+		newLoginPane(&m.cfg, st),
+	}
+	m.panes[0].SetFocused(true)
+	if cfg.Database.URL != "" {
+		m.dbLabel = dbLabel(cfg.Database.URL)
+	}
+	return m
+}
+
+// Init starts every pane.
+func (m *Model) Init() tea.Cmd {
+	cmds := make([]tea.Cmd, 0, len(m.panes))
+	for _, p := range m.panes {
+		cmds = append(cmds, p.Init())
+	}
+	return tea.Batch(cmds...)
+}
+
+type statusClearMsg struct{ seq int }
+
+// Update routes: keys to the overlay, the capturing pane, the global keys
+// or the focused pane, in that order; everything else to every pane.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		return m, nil
+	case tea.KeyPressMsg:
+		return m, m.handleKey(msg)
+	case tea.PasteMsg:
+		return m, m.panes[m.focus].Update(msg)
+	case tea.MouseClickMsg:
+		m.handleClick(msg.Mouse())
+		return m, nil
+	case tea.MouseWheelMsg:
+		return m, m.panes[m.focus].Update(msg)
+	case StatusMsg:
+		m.statusSeq++
+		m.status, m.statusErr = msg.Text, msg.Error
+		seq := m.statusSeq
+		return m, tea.Tick(4*time.Second, func(time.Time) tea.Msg { return statusClearMsg{seq} })
+	case statusClearMsg:
+		if msg.seq == m.statusSeq {
+			m.status = ""
+		}
+		return m, nil
+	case SecretsLoadedMsg:
+		m.sources = m.sources[:0]
+		for _, s := range msg.Sources {
+			m.sources = append(m.sources, s.Label)
+		}
+		if m.cfg.Login.BaseURL == "" {
+			m.baseURL = msg.BaseURL
+		}
+		if m.cfg.Database.URL == "" && msg.DBURL != "" {
+			m.dbLabel = dbLabel(msg.DBURL)
+		}
+	}
+	return m, m.broadcast(msg)
+}
+
+func (m *Model) broadcast(msg tea.Msg) tea.Cmd {
+	cmds := make([]tea.Cmd, 0, len(m.panes))
+	for _, p := range m.panes {
+		cmds = append(cmds, p.Update(msg))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.keys
+	if m.over != overlayNone {
+		switch {
+		case key.Matches(msg, k.Quit) && msg.String() == "ctrl+c":
+			return tea.Quit
+		case msg.String() == "esc", msg.String() == "q", key.Matches(msg, k.Help), key.Matches(msg, k.Findings):
+			m.over = overlayNone
+		case msg.String() == "j", msg.String() == "down":
+			m.findingsScroll++
+		case msg.String() == "k", msg.String() == "up":
+			m.findingsScroll = max(0, m.findingsScroll-1)
+		}
+		return nil
+	}
+	p := m.panes[m.focus]
+	if p.Capturing() {
+		if msg.String() == "ctrl+c" {
+			return tea.Quit
+		}
+		return p.Update(msg)
+	}
+	switch {
+	case key.Matches(msg, k.Quit):
+		return tea.Quit
+	case key.Matches(msg, k.Help):
+		m.over = overlayHelp
+	case key.Matches(msg, k.Findings):
+		m.over, m.findingsScroll = overlayFindings, 0
+	case key.Matches(msg, k.NextPane):
+		m.setFocus((m.focus + 1) % len(m.panes))
+	case key.Matches(msg, k.PrevPane):
+		m.setFocus((m.focus + len(m.panes) - 1) % len(m.panes))
+	case key.Matches(msg, k.Zoom):
+		m.zoom = !m.zoom
+	case key.Matches(msg, k.Mouse):
+		m.mouse = !m.mouse
+		state := "off: the terminal's own selection works"
+		if m.mouse {
+			state = "on: click focuses, wheel scrolls"
+		}
+		return func() tea.Msg { return StatusMsg{Text: "mouse " + state} }
+	case key.Matches(msg, k.Copy):
+		sel := p.Selection()
+		if sel == "" {
+			return func() tea.Msg { return StatusMsg{Text: "nothing selected to copy", Error: true} }
+		}
+		return tea.Batch(tea.SetClipboard(sel), func() tea.Msg {
+			return StatusMsg{Text: "copied " + textsafe.Truncate(sel, 40) + " (OSC 52)"}
+		})
+	default:
+		for i, b := range k.Focus {
+			if key.Matches(msg, b) {
+				m.setFocus(i)
+				return nil
+			}
+		}
+		return p.Update(msg)
+	}
+	return nil
+}
+
+func (m *Model) setFocus(i int) {
+	m.panes[m.focus].SetFocused(false)
+	m.focus = i
+	m.panes[i].SetFocused(true)
+}
+
+// layout computes where panes are drawn, for View and for mouse clicks.
+type layout struct {
+	small          bool
+	headerH, bodyH int
+	leftW, rightW  int
+	leftH          []int // heights of the summary boxes
+}
+
+func (m *Model) layout() layout {
+	l := layout{headerH: 2}
+	if m.width < minWidth || m.height < minHeight {
+		l.small = true
+		return l
+	}
+	l.bodyH = m.height - l.headerH - 1
+	if m.zoom {
+		l.rightW = m.width
+		return l
+	}
+	l.leftW = min(max(m.width*36/100, 28), 52)
+	l.rightW = m.width - l.leftW
+	n := len(m.panes)
+	for i := range n {
+		h := l.bodyH / n
+		if i < l.bodyH%n {
+			h++
+		}
+		l.leftH = append(l.leftH, h)
+	}
+	return l
+}
+
+func (m *Model) handleClick(ms tea.Mouse) {
+	l := m.layout()
+	if l.small || m.zoom || ms.X >= l.leftW || ms.Y < l.headerH {
+		return
+	}
+	y := ms.Y - l.headerH
+	for i, h := range l.leftH {
+		if y < h {
+			m.setFocus(i)
+			return
+		}
+		y -= h
+	}
+}
+
+// View lays out the header, the panes and the hint bar.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	if m.mouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
+	v.WindowTitle = "authtui"
+	return v
+}
+
+func (m *Model) render() string {
+	if m.width == 0 || m.height == 0 {
+		return ""
+	}
+	l := m.layout()
+	if l.small {
+		msg := fmt.Sprintf("Terminal too small: %d×%d.\nauthtui needs at least %d×%d.\nEnlarge the window, or press q to quit.", m.width, m.height, minWidth, minHeight)
+		return block(msg, m.width, m.height)
+	}
+	var body string
+	switch {
+	case m.over == overlayHelp:
+		body = box(m.st, "Help", m.helpText(m.width-2), m.width, l.bodyH, true)
+	case m.over == overlayFindings:
+		body = box(m.st, "Findings", m.findingsText(m.width-2, l.bodyH-2), m.width, l.bodyH, true)
+	case m.zoom:
+		p := m.panes[m.focus]
+		body = box(m.st, m.paneTitle(m.focus)+" (zoomed)", p.View(l.rightW-2, l.bodyH-2), l.rightW, l.bodyH, true)
+	default:
+		var left []string
+		for i, p := range m.panes {
+			left = append(left, box(m.st, m.paneTitle(i), p.Summary(l.leftW-2, l.leftH[i]-2), l.leftW, l.leftH[i], i == m.focus))
+		}
+		p := m.panes[m.focus]
+		right := box(m.st, m.paneTitle(m.focus), p.View(l.rightW-2, l.bodyH-2), l.rightW, l.bodyH, true)
+		body = joinColumns(strings.Join(left, "\n"), right)
+	}
+	return m.header() + "\n" + body + "\n" + m.hintBar()
+}
+
+func (m *Model) paneTitle(i int) string { return fmt.Sprintf("%d %s", i+1, m.panes[i].Title()) }
+
+// allFindings gathers the panes' findings, without repeats.
+func (m *Model) allFindings() finding.List {
+	var all finding.List
+	seen := map[string]bool{}
+	for _, p := range m.panes {
+		for _, f := range p.Findings() {
+			k := string(f.ID) + "\x00" + f.Source + "\x00" + f.Message
+			if !seen[k] {
+				seen[k] = true
+				all = append(all, f)
+			}
+		}
+	}
+	return all.Sorted()
+}
+
+func (m *Model) header() string {
+	src := "no env sources"
+	if len(m.sources) > 0 {
+		src = strings.Join(m.sources, ", ")
+	}
+	db := "no database"
+	if m.dbLabel != "" {
+		db = m.dbLabel
+	}
+	server := "no server URL"
+	if m.baseURL != "" {
+		server = m.baseURL
+	}
+	line1 := m.st.Accent.Render("authtui") + " " + m.st.Dim.Render(textsafe.Clean(src)+" · db "+textsafe.Clean(db)+" · "+textsafe.Clean(server))
+	e, w, _ := m.allFindings().Count()
+	var line2 string
+	switch {
+	case e > 0:
+		line2 = m.st.Err.Render(fmt.Sprintf("✗ %d error(s)", e)) + "  " + m.st.Warn.Render(fmt.Sprintf("! %d warning(s)", w))
+	case w > 0:
+		line2 = m.st.Warn.Render(fmt.Sprintf("! %d warning(s)", w))
+	default:
+		line2 = m.st.OK.Render("✓ no errors")
+	}
+	line2 += m.st.Dim.Render("  f: list findings · ?: help")
+	return fit(line1, m.width) + "\n" + fit(line2, m.width)
+}
+
+func (m *Model) hintBar() string {
+	if m.status != "" {
+		s := m.st.OK
+		if m.statusErr {
+			s = m.st.Err
+		}
+		return fit(s.Render(textsafe.Clean(m.status)), m.width)
+	}
+	var parts []string
+	keys := append(append([]key.Binding{}, m.panes[m.focus].Keys()...), m.keys.NextPane, m.keys.Zoom, m.keys.Help, m.keys.Quit)
+	if m.panes[m.focus].Capturing() {
+		keys = append(m.panes[m.focus].Keys(), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave field")))
+	}
+	for _, b := range keys {
+		if b.Enabled() {
+			h := b.Help()
+			parts = append(parts, m.st.Bold.Render(h.Key)+" "+m.st.Dim.Render(h.Desc))
+		}
+	}
+	return fit(strings.Join(parts, "  "), m.width)
+}
+
+func (m *Model) helpText(w int) string {
+	var b strings.Builder
+	write := func(title string, bs []key.Binding) {
+		b.WriteString(m.st.Bold.Render(title) + "\n")
+		for _, k := range bs {
+			if !k.Enabled() {
+				continue
+			}
+			h := k.Help()
+			b.WriteString(fmt.Sprintf("  %-12s %s\n", h.Key, h.Desc))
+		}
+		b.WriteString("\n")
+	}
+	focus := make([]key.Binding, 0, 5)
+	for _, f := range m.keys.Focus {
+		focus = append(focus, f)
+	}
+	write("Global", append(m.keys.list(), key.NewBinding(key.WithKeys("1", "2", "3", "4", "5"), key.WithHelp("1-5", "focus a pane"))))
+	write(m.paneTitle(m.focus), m.panes[m.focus].Keys())
+	b.WriteString(m.st.Dim.Render("esc leaves a text field · mouse: click focuses a pane, the wheel scrolls · esc or ? closes this help"))
+	_ = w
+	return b.String()
+}
+
+func (m *Model) findingsText(w, h int) string {
+	all := m.allFindings()
+	if len(all) == 0 {
+		return m.st.OK.Render("No findings.")
+	}
+	var lines []string
+	for _, f := range all {
+		lines = append(lines, m.st.Severity(f.Severity)+" "+m.st.Bold.Render(string(f.ID)))
+		for _, l := range wrapText(textsafe.Clean(f.Message), w-4) {
+			lines = append(lines, "    "+l)
+		}
+	}
+	start := min(m.findingsScroll, max(0, len(lines)-h))
+	return strings.Join(lines[start:], "\n")
+}
+
+// wrapText wraps plain text at word boundaries to width w.
+func wrapText(s string, w int) []string {
+	if w < 10 {
+		w = 10
+	}
+	var out []string
+	var cur strings.Builder
+	for _, word := range strings.Fields(s) {
+		if cur.Len() > 0 && cur.Len()+1+len(word) > w {
+			out = append(out, cur.String())
+			cur.Reset()
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte(' ')
+		}
+		cur.WriteString(word)
+	}
+	if cur.Len() > 0 {
+		out = append(out, cur.String())
+	}
+	return out
+}
+
+// dbLabel shows a database URL as host:port/name, never with its password.
+func dbLabel(url string) string {
+	t, err := database.ParseTarget(url)
+	if err != nil {
+		return "(unparsable database URL)"
+	}
+	return fmt.Sprintf("%s:%d/%s", t.Host, t.Port, t.Database)
+}

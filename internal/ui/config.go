@@ -1,0 +1,51 @@
+// Package ui is the Bubble Tea console: a root model that routes messages
+// and lays out five panes (secrets, database, sessions, cookie inspector,
+// login flow), each of which owns its state, keys and view. All I/O runs in
+// tea.Cmds built from the probes in internal/probe.
+package ui
+
+import (
+	"time"
+
+	"github.com/authtui/authtui/internal/probe/database"
+	"github.com/authtui/authtui/internal/probe/login"
+)
+
+// Config is what the console was started with: the flags of `authtui check`.
+type Config struct {
+	EnvFiles []string // --env-file; empty means .env and .env.local in Dir
+	Dir      string
+	Environ  []string // the process environment, for the `env` source
+
+	Database    database.Options // URL empty: no database configured
+	AllowWrites bool
+
+	Login login.Options // BaseURL, Origin, Email, Password, APIURL, Timeout, CookiePrefix; candidates and DB are filled live
+
+	TailFile string // --tail: a log file of the auth service to follow
+	TailCmd  string // --tail-cmd: a command whose output to follow
+
+	Timeout time.Duration
+	NoColor bool
+	Version string
+
+	// Intervals, overridable by tests.
+	SecretsPoll   time.Duration // how often env files are checked for changes
+	DBInterval    time.Duration // database health refresh
+	SessionsEvery time.Duration // base sessions refresh; backs off when slow
+}
+
+func (c *Config) defaults() {
+	if c.Timeout <= 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.SecretsPoll <= 0 {
+		c.SecretsPoll = 2 * time.Second
+	}
+	if c.DBInterval <= 0 {
+		c.DBInterval = 3 * time.Second
+	}
+	if c.SessionsEvery <= 0 {
+		c.SessionsEvery = 3 * time.Second
+	}
+}

@@ -1,0 +1,33 @@
+package ui
+
+import (
+	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/database"
+)
+
+// Messages every pane may care about are broadcast by the root; each pane
+// ignores the ones it does not use. Pane-private results are defined in the
+// pane's own file.
+
+// SecretsLoadedMsg carries a fresh read of the env sources. Panes that
+// verify cookies take their candidates from it.
+type SecretsLoadedMsg struct {
+	Sources []probe.Source
+	Report  probe.SecretsReport
+	BaseURL string // the first BETTER_AUTH_URL of the sources
+	DBURL   string // the first DATABASE_URL of the sources
+}
+
+// DBReadyMsg says the database is connected and its schema known; the
+// sessions, inspector and login panes use DB from then on. A nil DB means
+// it went away.
+type DBReadyMsg struct {
+	DB     *database.DB
+	Schema *database.Schema
+}
+
+// StatusMsg shows a transient line in the hint bar (copied, revoked, …).
+type StatusMsg struct {
+	Text  string
+	Error bool
+}

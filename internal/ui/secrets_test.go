@@ -1,0 +1,54 @@
+package ui
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+)
+
+func TestSecretsPaneRereadsChangedFiles(t *testing.T) {
+	auth := envFile(t, "auth.env", "BETTER_AUTH_SECRET="+secretA+"\n")
+	api := envFile(t, "api.env", "BETTER_AUTH_SECRET="+secretC+"\n")
+	cfg := &Config{EnvFiles: []string{auth, api}}
+	cfg.defaults()
+	p := newSecretsPane(cfg, newStyles())
+	p.SetFocused(true)
+	var broadcast []SecretsLoadedMsg
+	update := func(msg tea.Msg) tea.Cmd {
+		if m, ok := msg.(SecretsLoadedMsg); ok {
+			broadcast = append(broadcast, m)
+		}
+		return p.Update(msg)
+	}
+	settle(t, update, p.Init(), 200*time.Millisecond)
+	if len(broadcast) != 1 || !strings.Contains(ansi.Strip(p.View(80, 20)), "2 different secrets") {
+		t.Fatalf("first load: %d broadcasts\n%s", len(broadcast), ansi.Strip(p.View(80, 20)))
+	}
+	// The API's env file is fixed on disk; the next poll notices.
+	if err := os.WriteFile(api, []byte("BETTER_AUTH_SECRET="+secretA+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, update, func() tea.Msg { return secretsPollMsg{sig: fileSig(cfg.EnvFiles)} }, 200*time.Millisecond)
+	v := ansi.Strip(p.View(80, 20))
+	if len(broadcast) != 2 || !strings.Contains(v, "every source with a secret agrees") {
+		t.Fatalf("after the fix: %d broadcasts\n%s", len(broadcast), v)
+	}
+	if len(broadcast[1].Report.Candidates) == 0 {
+		t.Error("the broadcast carries the new candidates")
+	}
+}
+
+func TestSecretsPaneWidthSweep(t *testing.T) {
+	m, _ := newTestModel(t, 80, 24)
+	p := m.panes[0]
+	for w := 20; w <= 200; w += 3 {
+		for _, h := range []int{2, 5, 20} {
+			checkFits(t, "secrets view", p.View(w, h), w, h)
+			checkFits(t, "secrets summary", p.Summary(w, h), w, h)
+		}
+	}
+}
