@@ -202,7 +202,7 @@ func writeDiagnosis(w io.Writer, st style, d login.Diagnosis) {
 		color = st.green
 	}
 	fmt.Fprintf(w, "\n%sDiagnosis%s\n", st.bold, st.reset)
-	for _, line := range wrap(textsafe.Clean(d.Verdict), 76) {
+	for _, line := range textsafe.Wrap(textsafe.Clean(d.Verdict), 76) {
 		fmt.Fprintf(w, "  %s%s%s\n", color, line, st.reset)
 	}
 }

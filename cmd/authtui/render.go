@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/textsafe"
@@ -42,29 +41,10 @@ func writeFindings(w io.Writer, st style, fs finding.List) {
 	fmt.Fprintf(w, "%sFindings%s: %d error(s), %d warning(s), %d info\n", st.bold, st.reset, e, wn, in)
 	for _, f := range fs.Sorted() {
 		fmt.Fprintf(w, "  %s %s%s%s\n", st.sev(f.Severity), st.bold, f.ID, st.reset)
-		for _, line := range wrap(textsafe.Clean(f.Message), 72) {
+		for _, line := range textsafe.Wrap(textsafe.Clean(f.Message), 72) {
 			fmt.Fprintf(w, "        %s\n", line)
 		}
 	}
-}
-
-func wrap(s string, width int) []string {
-	var lines []string
-	var cur strings.Builder
-	for _, word := range strings.Fields(s) {
-		if cur.Len() > 0 && cur.Len()+1+len(word) > width {
-			lines = append(lines, cur.String())
-			cur.Reset()
-		}
-		if cur.Len() > 0 {
-			cur.WriteByte(' ')
-		}
-		cur.WriteString(word)
-	}
-	if cur.Len() > 0 {
-		lines = append(lines, cur.String())
-	}
-	return lines
 }
 
 func writeJSON(w io.Writer, v any) error {

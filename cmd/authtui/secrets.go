@@ -21,14 +21,8 @@ short HMAC keyed by the secret; the secret itself is never printed).
 Example:
   authtui secrets --env-file auth-service/.env --env-file api/.env`)
 	c.register(fs)
-	pos, err := parseInterleaved(fs, args)
-	if err == errHelp {
-		return exitOK, nil
-	} else if err != nil {
-		return exitUsage, err
-	}
-	if len(pos) > 0 {
-		return exitUsage, usagef("unexpected argument %q", pos[0])
+	if code, err := parseNoArgs(fs, args); err != nil || code >= 0 {
+		return max(code, 0), err
 	}
 	sources, loadFindings := c.loadSources(a)
 	rep := probe.CheckSecrets(sources)

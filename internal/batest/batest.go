@@ -27,16 +27,13 @@ package batest
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"github.com/authtui/authtui/internal/testenv"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -137,24 +134,24 @@ func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		unavailableNow(t, MissingNodeMessage)
+		testenv.Unavailable(t, MissingNodeMessage)
 	}
 	if opts.NoSecret && opts.Secret != "" {
 		t.Fatal("batest: Options.NoSecret and Options.Secret both set")
 	}
-	root, err := repoRoot()
+	root, err := testenv.RepoRoot()
 	if err != nil {
 		t.Fatalf("batest: %v", err)
 	}
 	dir := filepath.Join(root, "testdata", "betterauth")
-	if err := ensureNodeModules(dir); err != nil {
+	if err := testenv.EnsureNodeModules(dir); err != nil {
 		t.Fatalf("batest: %v", err)
 	}
 	secrets := secretsIn(opts)
 
 	var lastErr error
 	for attempt := 1; attempt <= startAttempts; attempt++ {
-		port, err := freePort()
+		port, err := testenv.FreePort()
 		if err != nil {
 			t.Fatalf("batest: picking a port: %v", err)
 		}
@@ -261,7 +258,7 @@ func secretsIn(opts Options) []string {
 func (s *Server) start(node, dir string) (retry bool, err error) {
 	cmd := exec.Command(node, "server.mjs")
 	cmd.Dir = dir
-	cmd.Env = append(minimalEnv(), s.Env...)
+	cmd.Env = append(testenv.MinimalEnv(), s.Env...)
 	cmd.Stdout = &stdoutWriter{b: s.logs}
 	cmd.Stderr = s.logs
 	// Own process group: a terminal's Ctrl-C goes to the test binary, which
@@ -563,108 +560,3 @@ func post(t testing.TB, serverURL, path string, body any) (*http.Response, []byt
 }
 
 // ---- environment, node_modules -------------------------------------------------
-
-// ciMode reports whether missing prerequisites fail tests instead of skipping them.
-func ciMode() bool {
-	v, err := strconv.ParseBool(os.Getenv("CI"))
-	return err == nil && v
-}
-
-func unavailableNow(t testing.TB, msg string) {
-	t.Helper()
-	if ciMode() {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
-// minimalEnv is what child processes get from our environment.
-func minimalEnv() []string {
-	var env []string
-	for _, k := range []string{"PATH", "HOME", "TMPDIR"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
-	return env
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// repoRoot walks up from the working directory to the directory holding go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-var (
-	npmOnce sync.Once
-	npmErr  error
-)
-
-// ensureNodeModules runs `npm ci` in dir once per process if node_modules is
-// missing or older than package-lock.json. It takes the same flock as
-// pgtest's copy of this logic, so test binaries of both packages never run
-// npm ci in the same directory at once.
-func ensureNodeModules(dir string) error {
-	npmOnce.Do(func() { npmErr = npmCI(dir) })
-	return npmErr
-}
-
-func npmCI(dir string) error {
-	sum := sha256.Sum256([]byte(dir))
-	lockPath := filepath.Join(os.TempDir(), "authtui-npm-ci-"+hex.EncodeToString(sum[:6])+".lock")
-	lf, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o666)
-	if err != nil {
-		return err
-	}
-	defer lf.Close()
-	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
-		return fmt.Errorf("locking %s: %v", lockPath, err)
-	}
-	defer syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
-
-	lock, err := os.Stat(filepath.Join(dir, "package-lock.json"))
-	if err != nil {
-		return err
-	}
-	if installed, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json")); err == nil &&
-		!installed.ModTime().Before(lock.ModTime()) {
-		return nil
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		return fmt.Errorf("%s/node_modules is missing or stale and npm is not installed", dir)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		if len(out) > 8000 {
-			out = append([]byte("…"), out[len(out)-8000:]...)
-		}
-		return fmt.Errorf("npm ci in %s: %v\n%s", dir, err, out)
-	}
-	return nil
-}

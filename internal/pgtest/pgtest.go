@@ -32,11 +32,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authtui/authtui/internal/testenv"
 	"net"
 	"net/url"
 	"os"
@@ -158,21 +158,6 @@ func stopRunning() {
 	}
 }
 
-// ciMode reports whether missing prerequisites fail tests instead of skipping them.
-func ciMode() bool {
-	v, err := strconv.ParseBool(os.Getenv("CI"))
-	return err == nil && v
-}
-
-// unavailableNow skips the test, or fails it in CI, with msg.
-func unavailableNow(t testing.TB, msg string) {
-	t.Helper()
-	if ciMode() {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
 // server returns the maintenance URL, starting the cluster on first use, or
 // ends the test when there is no server.
 func server(t testing.TB) *url.URL {
@@ -181,7 +166,7 @@ func server(t testing.TB) *url.URL {
 	case !mainCalled:
 		t.Fatal("pgtest: the package has no TestMain calling pgtest.Main: add\n\tfunc TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }")
 	case unavailable != "":
-		unavailableNow(t, unavailable)
+		testenv.Unavailable(t, unavailable)
 	case configErr != nil:
 		t.Fatalf("pgtest: %v", configErr)
 	case externalURL != nil:
@@ -368,7 +353,7 @@ func (c *cluster) dataDir() string { return filepath.Join(c.dir, "data") }
 func (c *cluster) command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, filepath.Join(c.bin, name), args...)
 	cmd.Dir = c.dir
-	cmd.Env = append(minimalEnv(), "LC_ALL=C")
+	cmd.Env = append(testenv.MinimalEnv(), "LC_ALL=C")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: c.cred, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
@@ -507,7 +492,7 @@ func traversable(dir string, uid, gid uint32) bool {
 // startPostgres starts the postmaster on a free port and waits until it
 // accepts connections. retry is true when the port was taken meanwhile.
 func (c *cluster) startPostgres(ctx context.Context) (retry bool, err error) {
-	port, err := freePort()
+	port, err := testenv.FreePort()
 	if err != nil {
 		return false, err
 	}
@@ -583,15 +568,6 @@ func (c *cluster) startPostgres(ctx context.Context) (retry bool, err error) {
 	c.kill()
 	log, _ := os.ReadFile(logPath)
 	return false, fmt.Errorf("postgres not ready after %s (last error: %v):\n%s", startupTimeout, lastErr, tail(log, 4000))
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // kill stops the postmaster the hard way and waits for it.
@@ -692,17 +668,6 @@ func tail(b []byte, n int) []byte {
 	return b
 }
 
-// minimalEnv is what child processes get from our environment.
-func minimalEnv() []string {
-	var env []string
-	for _, k := range []string{"PATH", "HOME", "TMPDIR"} {
-		if v, ok := os.LookupEnv(k); ok {
-			env = append(env, k+"="+v)
-		}
-	}
-	return env
-}
-
 // ---- BetterAuth seed ---------------------------------------------------------
 
 // SeedDefaultSecret is the BETTER_AUTH_SECRET seed.mjs uses when SeedOptions
@@ -755,18 +720,18 @@ func SeedBetterAuth(t testing.TB, dsn string, opts SeedOptions) SeedResult {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
-		unavailableNow(t, "node not found: install Node.js 20 or newer to seed BetterAuth data")
+		testenv.Unavailable(t, "node not found: install Node.js 20 or newer to seed BetterAuth data")
 	}
-	root, err := repoRoot()
+	root, err := testenv.RepoRoot()
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
 	dir := filepath.Join(root, "testdata", "betterauth")
-	if err := ensureNodeModules(dir); err != nil {
+	if err := testenv.EnsureNodeModules(dir); err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
 
-	env := append(minimalEnv(), "DATABASE_URL="+dsn)
+	env := append(testenv.MinimalEnv(), "DATABASE_URL="+dsn)
 	secrets := []string{SeedDefaultSecret}
 	if opts.Secret != "" {
 		env = append(env, "BETTER_AUTH_SECRET="+opts.Secret)
@@ -831,72 +796,4 @@ func redact(b []byte, secrets []string) string {
 		}
 	}
 	return s
-}
-
-// repoRoot walks up from the working directory to the directory holding go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
-var (
-	npmOnce sync.Once
-	npmErr  error
-)
-
-// ensureNodeModules runs `npm ci` in dir once per process if node_modules is
-// missing or older than package-lock.json, holding an flock so parallel test
-// binaries don't run it at the same time. (The lock lives in the temporary
-// directory: npm ci deletes node_modules.)
-func ensureNodeModules(dir string) error {
-	npmOnce.Do(func() { npmErr = npmCI(dir) })
-	return npmErr
-}
-
-func npmCI(dir string) error {
-	sum := sha256.Sum256([]byte(dir))
-	lockPath := filepath.Join(os.TempDir(), "authtui-npm-ci-"+hex.EncodeToString(sum[:6])+".lock")
-	lf, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o666)
-	if err != nil {
-		return err
-	}
-	defer lf.Close()
-	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
-		return fmt.Errorf("locking %s: %v", lockPath, err)
-	}
-	defer syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
-
-	lock, err := os.Stat(filepath.Join(dir, "package-lock.json"))
-	if err != nil {
-		return err
-	}
-	if installed, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json")); err == nil &&
-		!installed.ModTime().Before(lock.ModTime()) {
-		return nil
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		return fmt.Errorf("%s/node_modules is missing or stale and npm is not installed", dir)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("npm ci in %s: %v\n%s", dir, err, tail(out, 8000))
-	}
-	return nil
 }

@@ -387,35 +387,12 @@ func (m *Model) findingsText(w, h int) string {
 	var lines []string
 	for _, f := range all {
 		lines = append(lines, m.st.Severity(f.Severity)+" "+m.st.Bold.Render(string(f.ID)))
-		for _, l := range wrapText(textsafe.Clean(f.Message), w-4) {
+		for _, l := range textsafe.Wrap(textsafe.Clean(f.Message), w-4) {
 			lines = append(lines, "    "+l)
 		}
 	}
 	start := min(m.findingsScroll, max(0, len(lines)-h))
 	return strings.Join(lines[start:], "\n")
-}
-
-// wrapText wraps plain text at word boundaries to width w.
-func wrapText(s string, w int) []string {
-	if w < 10 {
-		w = 10
-	}
-	var out []string
-	var cur strings.Builder
-	for _, word := range strings.Fields(s) {
-		if cur.Len() > 0 && cur.Len()+1+len(word) > w {
-			out = append(out, cur.String())
-			cur.Reset()
-		}
-		if cur.Len() > 0 {
-			cur.WriteByte(' ')
-		}
-		cur.WriteString(word)
-	}
-	if cur.Len() > 0 {
-		out = append(out, cur.String())
-	}
-	return out
 }
 
 // dbLabel shows a database URL as host:port/name, never with its password.

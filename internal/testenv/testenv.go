@@ -1,0 +1,148 @@
+// Package testenv holds what the integration-test harnesses (pgtest,
+// batest) share: where the repository is, the pinned BetterAuth's
+// node_modules, a minimal environment for child processes, free ports, and
+// the rule that a missing prerequisite skips a test locally but fails it
+// under CI=true.
+package testenv
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// CIMode reports whether missing prerequisites fail tests instead of
+// skipping them.
+func CIMode() bool {
+	v, err := strconv.ParseBool(os.Getenv("CI"))
+	return err == nil && v
+}
+
+// Unavailable skips the test with msg, or fails it under CI=true.
+func Unavailable(t testing.TB, msg string) {
+	t.Helper()
+	if CIMode() {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// MinimalEnv is what child processes get from the test's environment:
+// enough to run, and never an inherited BETTER_AUTH_* or DATABASE_URL.
+func MinimalEnv() []string {
+	var env []string
+	for _, k := range []string{"PATH", "HOME", "TMPDIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// RepoRoot walks up from the working directory to the directory holding go.mod.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// BetterAuthDir is testdata/betterauth, with its node_modules installed.
+func BetterAuthDir() (string, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(root, "testdata", "betterauth")
+	return dir, EnsureNodeModules(dir)
+}
+
+var (
+	npmMu   sync.Mutex
+	npmDone = map[string]error{}
+)
+
+// EnsureNodeModules runs `npm ci` in dir once per process when
+// node_modules is missing or older than package-lock.json. An flock in the
+// temporary directory (npm ci deletes node_modules) keeps parallel test
+// binaries from running it at the same time.
+func EnsureNodeModules(dir string) error {
+	npmMu.Lock()
+	defer npmMu.Unlock()
+	if err, ok := npmDone[dir]; ok {
+		return err
+	}
+	err := npmCI(dir)
+	npmDone[dir] = err
+	return err
+}
+
+func npmCI(dir string) error {
+	sum := sha256.Sum256([]byte(dir))
+	lockPath := filepath.Join(os.TempDir(), "authtui-npm-ci-"+hex.EncodeToString(sum[:6])+".lock")
+	lf, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		return err
+	}
+	defer lf.Close()
+	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
+		return fmt.Errorf("locking %s: %v", lockPath, err)
+	}
+	defer syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
+
+	lock, err := os.Stat(filepath.Join(dir, "package-lock.json"))
+	if err != nil {
+		return err
+	}
+	if installed, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json")); err == nil &&
+		!installed.ModTime().Before(lock.ModTime()) {
+		return nil
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		return fmt.Errorf("%s/node_modules is missing or stale and npm is not installed", dir)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if len(out) > 8000 {
+			out = append([]byte("…"), out[len(out)-8000:]...)
+		}
+		return fmt.Errorf("npm ci in %s: %v\n%s", dir, err, out)
+	}
+	return nil
+}
