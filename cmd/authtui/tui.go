@@ -65,7 +65,9 @@ Example:
 	if cfg.NoColor {
 		opts = append(opts, tea.WithColorProfile(colorprofile.Ascii))
 	}
-	if _, err := tea.NewProgram(ui.New(cfg), opts...).Run(); err != nil && ctx.Err() == nil {
+	model := ui.New(cfg)
+	defer model.Close()
+	if _, err := tea.NewProgram(model, opts...).Run(); err != nil && ctx.Err() == nil {
 		return exitFound, fmt.Errorf("console: %w", err)
 	}
 	return exitOK, nil

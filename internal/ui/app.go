@@ -71,6 +71,16 @@ func New(cfg Config) *Model {
 	return m
 }
 
+// Close releases what panes hold beyond the program's life: a running
+// login flow, a tailed command, the database connection.
+func (m *Model) Close() {
+	for _, p := range m.panes {
+		if c, ok := p.(interface{ Close() }); ok {
+			c.Close()
+		}
+	}
+}
+
 // Init starts every pane.
 func (m *Model) Init() tea.Cmd {
 	cmds := make([]tea.Cmd, 0, len(m.panes))
@@ -343,8 +353,15 @@ func (m *Model) hintBar() string {
 	}
 	var parts []string
 	keys := append(append([]key.Binding{}, m.panes[m.focus].Keys()...), m.keys.NextPane, m.keys.Zoom, m.keys.Help, m.keys.Quit)
-	if m.panes[m.focus].Capturing() {
-		keys = append(m.panes[m.focus].Keys(), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave field")))
+	if p := m.panes[m.focus]; p.Capturing() {
+		keys = p.Keys()
+		hasEsc := false
+		for _, b := range keys {
+			hasEsc = hasEsc || b.Help().Key == "esc"
+		}
+		if !hasEsc {
+			keys = append(keys, key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave field")))
+		}
 	}
 	for _, b := range keys {
 		if b.Enabled() {

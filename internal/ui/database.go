@@ -1,28 +1,587 @@
 package ui
 
 import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/textsafe"
 )
 
-// databasePane is a placeholder until the pane is built.
+// Reconnect backoff: quick enough to notice a restarted database, slow
+// enough not to hammer one that is down for maintenance.
+const (
+	dbBackoffMin = time.Second
+	dbBackoffMax = 30 * time.Second
+)
+
+type dbState int
+
+const (
+	dbWaiting    dbState = iota // no configured URL yet; the env files may still bring one
+	dbNone                      // nothing configured anywhere
+	dbConnecting                // an attempt is in flight
+	dbConnected
+	dbDown // the last attempt failed; a retry is scheduled
+)
+
+// databasePane owns the one *database.DB of the console: it connects,
+// keeps a latency window, re-judges health on a timer, reconnects with
+// backoff, and tells the other panes through DBReadyMsg.
 type databasePane struct {
 	cfg     *Config
 	st      Styles
 	focused bool
+
+	// now and tick are the clock and the timer; tests replace them to
+	// fire timers on demand instead of sleeping.
+	now  func() time.Time
+	tick func(d time.Duration, msg tea.Msg) tea.Cmd
+
+	url     string // the URL in use: --database-url, or DATABASE_URL of the env files
+	fromEnv bool
+	label   string // host:port/db, never the password
+	target  database.Target
+
+	state dbState
+	// gen counts connection attempts. Every timer and result carries the
+	// gen it was started for; a newer attempt makes the older ones stale.
+	gen int
+
+	db      *database.DB
+	schema  *database.Schema
+	health  database.Health
+	lat     database.Latency
+	since   time.Time // connected since
+	infoErr string    // the last ServerInfo failure while pings still work
+
+	schemaFindings finding.List // detection, indexes, orphans: fixed per connection
+	healthFindings finding.List // re-judged after every refresh
+	schemaNote     string       // a partial detection failure (indexes unreadable, …)
+
+	connErr   *database.ConnectError
+	lostErr   string // why a working connection was dropped
+	failures  int    // consecutive failed attempts, for the backoff
+	nextRetry time.Time
+
+	keys struct{ Retry key.Binding }
 }
 
-func newDatabasePane(cfg *Config, st Styles) *databasePane { return &databasePane{cfg: cfg, st: st} }
+// Pane-private messages; gen ties each to the attempt that started it.
+type (
+	dbConnectedMsg struct {
+		gen      int
+		db       *database.DB
+		schema   *database.Schema
+		findings finding.List
+		note     string
+		health   database.Health
+		ping     time.Duration
+		err      *database.ConnectError
+	}
+	dbTickMsg    struct{ gen int }
+	dbRefreshMsg struct {
+		gen     int
+		ping    time.Duration
+		pingErr error
+		health  database.Health
+		infoErr error
+	}
+	dbRetryMsg     struct{ gen int }
+	dbCountdownMsg struct{ gen int }
+)
 
-func (p *databasePane) Title() string           { return "Database" }
-func (p *databasePane) Init() tea.Cmd           { return nil }
-func (p *databasePane) Update(tea.Msg) tea.Cmd  { return nil }
-func (p *databasePane) View(w, h int) string    { return block(p.st.Dim.Render("coming soon"), w, h) }
-func (p *databasePane) Summary(w, h int) string { return block(p.st.Dim.Render("coming soon"), w, h) }
-func (p *databasePane) Keys() []key.Binding     { return nil }
-func (p *databasePane) Capturing() bool         { return false }
-func (p *databasePane) Findings() finding.List  { return nil }
-func (p *databasePane) Selection() string       { return "" }
-func (p *databasePane) SetFocused(f bool)       { p.focused = f }
+func newDatabasePane(cfg *Config, st Styles) *databasePane {
+	p := &databasePane{cfg: cfg, st: st, now: time.Now}
+	p.tick = func(d time.Duration, msg tea.Msg) tea.Cmd {
+		return tea.Tick(d, func(time.Time) tea.Msg { return msg })
+	}
+	p.keys.Retry = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reconnect now"))
+	return p
+}
+
+func (p *databasePane) Title() string       { return "Database" }
+func (p *databasePane) Keys() []key.Binding { return []key.Binding{p.keys.Retry} }
+func (p *databasePane) Capturing() bool     { return false }
+func (p *databasePane) SetFocused(f bool)   { p.focused = f }
+
+// Selection is the target without user or password: safe to paste.
+func (p *databasePane) Selection() string { return p.label }
+
+func (p *databasePane) Init() tea.Cmd {
+	if p.cfg.Database.URL == "" {
+		return nil // SecretsLoadedMsg may bring DATABASE_URL
+	}
+	p.setURL(p.cfg.Database.URL, false)
+	return p.connect()
+}
+
+func (p *databasePane) Findings() finding.List {
+	switch p.state {
+	case dbConnected:
+		return append(append(finding.List{}, p.schemaFindings...), p.healthFindings...)
+	case dbDown:
+		if p.connErr == nil {
+			return nil
+		}
+		var fs finding.List
+		fs.Add(finding.DBUnreachable, p.label, "cannot connect to %s (%s): %s", p.label, p.connErr.Class, p.connErr.Message)
+		return fs
+	}
+	return nil
+}
+
+func (p *databasePane) setURL(u string, fromEnv bool) {
+	p.url, p.fromEnv = u, fromEnv
+	p.target = database.Target{}
+	if t, err := database.ParseTarget(u); err == nil {
+		p.target = t
+		p.label = fmt.Sprintf("%s:%d/%s", t.Host, t.Port, t.Database)
+	} else {
+		p.label = "(unparsable database URL)"
+	}
+}
+
+// options are the configured options with the URL in use; the timeouts
+// default to the console's so that no attempt can hang.
+func (p *databasePane) options() database.Options {
+	o := p.cfg.Database
+	o.URL = p.url
+	o.AllowWrites = o.AllowWrites || p.cfg.AllowWrites
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = p.cfg.Timeout
+	}
+	if o.StatementTimeout <= 0 {
+		o.StatementTimeout = p.cfg.Timeout
+	}
+	return o
+}
+
+// connect starts a new attempt, making every older timer and result stale.
+func (p *databasePane) connect() tea.Cmd {
+	p.gen++
+	p.state = dbConnecting
+	gen, opts, timeout := p.gen, p.options(), p.cfg.Timeout
+	return func() tea.Msg {
+		msg := dbConnectedMsg{gen: gen}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		db, err := database.Open(ctx, opts)
+		cancel()
+		if err != nil {
+			ce, ok := err.(*database.ConnectError)
+			if !ok {
+				ce = &database.ConnectError{Class: "server", Message: err.Error()}
+			}
+			msg.err = ce
+			return msg
+		}
+		// A fresh deadline: the probes below are as slow as the
+		// connection, and should not be cut short by a slow handshake.
+		ctx, cancel = context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		msg.health = database.Health{Target: db.Target(), Connected: true, CheckedAt: time.Now()}
+		if msg.ping, err = db.Ping(ctx); err == nil {
+			err = db.ServerInfo(ctx, &msg.health)
+		}
+		if err != nil {
+			db.Close()
+			msg.err = &database.ConnectError{Class: "server", Message: "connected, but a query failed: " + err.Error()}
+			return msg
+		}
+		schema, fs, err := db.DetectSchema(ctx)
+		if schema == nil {
+			db.Close()
+			msg.err = &database.ConnectError{Class: "server", Message: fmt.Sprint(err)}
+			return msg
+		}
+		if err != nil {
+			msg.note = err.Error()
+		}
+		// Orphans are counted once per connection: the count writes into
+		// the schema, which other panes read once it is broadcast.
+		if schema.Session != nil {
+			ofs, oerr := db.CheckOrphans(ctx, schema)
+			fs = append(fs, ofs...)
+			if oerr != nil && msg.note == "" {
+				msg.note = oerr.Error()
+			}
+		}
+		msg.db, msg.schema, msg.findings = db, schema, fs
+		return msg
+	}
+}
+
+// closeDB closes in a Cmd: pgxpool's Close waits for connections in use
+// by other panes' queries to come back.
+func closeDB(db *database.DB) tea.Cmd {
+	if db == nil {
+		return nil
+	}
+	return func() tea.Msg { db.Close(); return nil }
+}
+
+func dbReady(db *database.DB, s *database.Schema) tea.Cmd {
+	return func() tea.Msg { return DBReadyMsg{DB: db, Schema: s} }
+}
+
+// drop forgets the current connection; the other panes hear of it only
+// if they had it.
+func (p *databasePane) drop() tea.Cmd {
+	if p.db == nil {
+		return nil
+	}
+	old := p.db
+	p.db, p.schema = nil, nil
+	return tea.Batch(closeDB(old), dbReady(nil, nil))
+}
+
+func (p *databasePane) backoff() time.Duration {
+	d := dbBackoffMin
+	for i := 1; i < p.failures && d < dbBackoffMax; i++ {
+		d *= 2
+	}
+	return min(d, dbBackoffMax)
+}
+
+func (p *databasePane) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case SecretsLoadedMsg:
+		if p.cfg.Database.URL != "" || msg.DBURL == p.url && p.state != dbWaiting {
+			return nil
+		}
+		if msg.DBURL == "" {
+			p.url, p.label, p.state, p.connErr = "", "", dbNone, nil
+			return p.drop()
+		}
+		p.setURL(msg.DBURL, true)
+		p.failures, p.connErr, p.lostErr = 0, nil, ""
+		return tea.Batch(p.drop(), p.connect())
+
+	case dbConnectedMsg:
+		if msg.gen != p.gen {
+			return closeDB(msg.db) // a newer attempt superseded this one
+		}
+		if msg.err != nil {
+			p.failures++
+			p.state, p.connErr = dbDown, msg.err
+			cmds := []tea.Cmd{p.drop()}
+			// A malformed URL does not fix itself; r or an env edit retries.
+			if msg.err.Class != "config" {
+				d := p.backoff()
+				p.nextRetry = p.now().Add(d)
+				cmds = append(cmds, p.tick(d, dbRetryMsg{p.gen}), p.tick(time.Second, dbCountdownMsg{p.gen}))
+			}
+			return tea.Batch(cmds...)
+		}
+		old := p.db
+		p.state, p.db, p.schema = dbConnected, msg.db, msg.schema
+		p.failures, p.connErr, p.lostErr, p.infoErr = 0, nil, "", ""
+		p.since = p.now()
+		p.health = msg.health
+		p.health.Schema = msg.schema
+		p.schemaFindings, p.schemaNote = msg.findings, msg.note
+		p.lat = database.Latency{}
+		p.lat.Add(msg.ping)
+		p.judge()
+		db, schema := msg.db, msg.schema
+		return tea.Batch(closeDB(old), dbReady(db, schema), p.tick(p.cfg.DBInterval, dbTickMsg{p.gen}))
+
+	case dbTickMsg:
+		if msg.gen != p.gen || p.state != dbConnected {
+			return nil
+		}
+		return p.refresh()
+
+	case dbRefreshMsg:
+		if msg.gen != p.gen || p.state != dbConnected {
+			return nil
+		}
+		if msg.pingErr != nil {
+			// Reconnect at once: Open classifies the failure, and a blip
+			// heals without a backoff delay.
+			p.lostErr = textsafe.Clean(msg.pingErr.Error())
+			return tea.Batch(p.drop(), p.connect())
+		}
+		p.lat.Add(msg.ping)
+		if msg.infoErr != nil {
+			p.infoErr = msg.infoErr.Error()
+		} else {
+			p.infoErr = ""
+			msg.health.Schema = p.schema
+			p.health = msg.health
+		}
+		p.judge()
+		return p.tick(p.cfg.DBInterval, dbTickMsg{p.gen})
+
+	case dbRetryMsg:
+		if msg.gen != p.gen || p.state != dbDown {
+			return nil
+		}
+		return p.connect()
+
+	case dbCountdownMsg:
+		// Only re-renders the countdown; stops once the retry starts.
+		if msg.gen != p.gen || p.state != dbDown || !p.now().Before(p.nextRetry) {
+			return nil
+		}
+		return p.tick(time.Second, dbCountdownMsg{p.gen})
+
+	case tea.KeyPressMsg:
+		if key.Matches(msg, p.keys.Retry) && p.url != "" {
+			p.failures = 0
+			if p.state == dbConnected {
+				// Keep serving the old connection until the new one is
+				// ready; dbConnectedMsg closes it.
+				return p.connect()
+			}
+			return tea.Batch(p.drop(), p.connect())
+		}
+	}
+	return nil
+}
+
+func (p *databasePane) refresh() tea.Cmd {
+	gen, db, timeout, target := p.gen, p.db, p.cfg.Timeout, p.target
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		msg := dbRefreshMsg{gen: gen}
+		msg.ping, msg.pingErr = db.Ping(ctx)
+		if msg.pingErr != nil {
+			return msg
+		}
+		msg.health = database.Health{Target: target, Connected: true, CheckedAt: time.Now()}
+		msg.infoErr = db.ServerInfo(ctx, &msg.health)
+		return msg
+	}
+}
+
+// judge re-raises the live findings from the pane's own window, which
+// spans refreshes (CheckHealth's would span one call).
+func (p *databasePane) judge() {
+	p.health.Latency = p.lat.Stats()
+	p.healthFindings = p.db.Judge(&p.health)
+}
+
+// sparkline draws the window scaled to its maximum, newest on the right,
+// at most w cells.
+func sparkline(samples []time.Duration, w int) string {
+	const bars = "▁▂▃▄▅▆▇█"
+	levels := []rune(bars)
+	if w <= 0 || len(samples) == 0 {
+		return ""
+	}
+	if len(samples) > w {
+		samples = samples[len(samples)-w:]
+	}
+	var top time.Duration
+	for _, s := range samples {
+		top = max(top, s)
+	}
+	var b strings.Builder
+	for _, s := range samples {
+		i := 0
+		if top > 0 {
+			i = int(int64(s) * int64(len(levels)-1) / int64(top))
+		}
+		b.WriteRune(levels[max(0, min(i, len(levels)-1))])
+	}
+	return b.String()
+}
+
+// fmtDur shows a latency with precision that matters at its scale.
+func fmtDur(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < 100*time.Millisecond:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	case d < 10*time.Second:
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}
+
+func signedDur(d time.Duration) string {
+	if d < 0 {
+		return "-" + fmtDur(-d)
+	}
+	return "+" + fmtDur(d)
+}
+
+func (p *databasePane) retryIn() string {
+	left := p.nextRetry.Sub(p.now()).Round(time.Second)
+	if left <= 0 {
+		return "retrying…"
+	}
+	return fmt.Sprintf("retry in %s (at %s)", left, p.nextRetry.Format("15:04:05"))
+}
+
+func (p *databasePane) Summary(w, h int) string {
+	var lines []string
+	switch p.state {
+	case dbWaiting:
+		lines = append(lines, p.st.Dim.Render("waiting for env files…"))
+	case dbNone:
+		lines = append(lines, p.st.Warn.Render("! no database configured"), p.st.Dim.Render("--database-url or DATABASE_URL"))
+	case dbConnecting:
+		lines = append(lines, p.st.Dim.Render("… connecting"), textsafe.Clean(p.label))
+	case dbConnected:
+		lines = append(lines, p.st.OK.Render("✓ connected")+" p95 "+fmtDur(p.health.Latency.P95), textsafe.Clean(p.label))
+		e, wn, _ := p.Findings().Count()
+		switch {
+		case e > 0:
+			lines = append(lines, p.st.Err.Render(fmt.Sprintf("✗ %d error(s)", e)))
+		case wn > 0:
+			lines = append(lines, p.st.Warn.Render(fmt.Sprintf("! %d warning(s)", wn)))
+		}
+	case dbDown:
+		class := "?"
+		if p.connErr != nil {
+			class = textsafe.Clean(p.connErr.Class)
+		}
+		l := p.st.Err.Render("✗ unreachable (" + class + ")")
+		if p.connErr != nil && p.connErr.Class != "config" {
+			l += " " + p.retryIn()
+		}
+		lines = append(lines, l, textsafe.Clean(p.label))
+	}
+	return block(strings.Join(lines, "\n"), w, h)
+}
+
+func (p *databasePane) View(w, h int) string {
+	var lines []string
+	row := func(label, value string) { lines = append(lines, p.st.Dim.Render(fmt.Sprintf("%-10s", label))+value) }
+	switch p.state {
+	case dbWaiting:
+		lines = append(lines, p.st.Dim.Render("Waiting for the env files (DATABASE_URL)…"))
+	case dbNone:
+		for i, l := range dbWrap("! no database configured: start with --database-url or set DATABASE_URL in an env file.", w) {
+			if i == 0 {
+				l = p.st.Warn.Render(l)
+			}
+			lines = append(lines, l)
+		}
+	case dbConnecting:
+		lines = append(lines, p.st.Dim.Render("… connecting to ")+textsafe.Clean(p.label))
+		if p.lostErr != "" {
+			lines = append(lines, p.st.Warn.Render("! connection lost: ")+p.lostErr)
+		}
+	case dbDown:
+		ce := p.connErr
+		lines = append(lines, p.st.Err.Render("✗ unreachable ("+textsafe.Clean(ce.Class)+"): ")+textsafe.Clean(ce.Message))
+		if ce.Class == "config" {
+			lines = append(lines, "fix the URL, then press r (or edit the env file)")
+		} else {
+			lines = append(lines, fmt.Sprintf("attempt %d failed; %s · r retries now", p.failures, p.retryIn()))
+		}
+	case dbConnected:
+		lines = append(lines, p.st.OK.Render("✓ connected")+p.st.Dim.Render(" since "+p.since.Format("15:04:05")))
+	}
+	if p.state != dbWaiting && p.state != dbNone {
+		src := "--database-url"
+		if p.fromEnv {
+			src = "DATABASE_URL (env file)"
+		}
+		row("target", textsafe.Clean(p.target.String())+p.st.Dim.Render(" from "+src))
+	}
+	if p.state == dbConnected {
+		p.connectedView(&lines, row, w)
+	}
+	return block(strings.Join(lines, "\n"), w, h)
+}
+
+func (p *databasePane) connectedView(lines *[]string, row func(string, string), w int) {
+	h, st := p.health, p.lat.Stats()
+	row("latency", sparkline(p.lat.Samples(), max(8, w-10-32))+
+		fmt.Sprintf(" p50 %s p95 %s", fmtDur(st.P50), fmtDur(st.P95))+p.st.Dim.Render(fmt.Sprintf(" (%d)", st.Samples)))
+	row("version", textsafe.Clean(h.ServerVersion))
+	tls := p.st.Warn.Render("off")
+	if h.TLS {
+		tls = p.st.OK.Render("on") + " " + textsafe.Clean(h.TLSVersion)
+	} else if p.target.Loopback {
+		tls = "off (loopback)"
+	}
+	row("TLS", tls)
+	ro := "no (--allow-writes)"
+	if h.ReadOnly {
+		ro = "yes"
+	}
+	row("read-only", ro)
+	row("conns", fmt.Sprintf("%d used of %d max", h.Connections, h.MaxConnections))
+	row("clock", "skew "+signedDur(h.ClockSkew)+p.st.Dim.Render(" (db − local)"))
+	if p.infoErr != "" {
+		row("", p.st.Warn.Render("! server info: ")+textsafe.Clean(p.infoErr))
+	}
+	row("checked", h.CheckedAt.Format("15:04:05")+p.st.Dim.Render(fmt.Sprintf(" every %s", p.cfg.DBInterval)))
+
+	*lines = append(*lines, "", p.st.Bold.Render("Schema"))
+	s := p.schema
+	switch {
+	case s == nil:
+	case s.Session == nil:
+		row("session", p.st.Err.Render("✗ no session table"))
+	default:
+		row("session", textsafe.Clean(s.Session.String()))
+		if s.User != nil {
+			row("user", textsafe.Clean(s.User.String()))
+		} else {
+			row("user", p.st.Warn.Render("! none found"))
+		}
+		idx := p.st.OK.Render("✓ unique")
+		if !s.TokenUnique {
+			idx = p.st.Warn.Render("! no unique index")
+		}
+		row("token", idx)
+		row("expiry", textsafe.Clean(s.ExpiresType))
+		switch {
+		case !s.OrphansChecked:
+			row("orphans", p.st.Dim.Render("not checked"))
+		case s.Orphans > 0:
+			row("orphans", p.st.Warn.Render(fmt.Sprintf("! %d", s.Orphans)))
+		default:
+			row("orphans", p.st.OK.Render("✓ none"))
+		}
+	}
+	if p.schemaNote != "" {
+		row("", p.st.Warn.Render("! ")+textsafe.Clean(p.schemaNote))
+	}
+	fs := p.Findings().Sorted()
+	if len(fs) > 0 {
+		*lines = append(*lines, "", p.st.Bold.Render("Findings"))
+		for _, f := range fs {
+			*lines = append(*lines, p.st.Severity(f.Severity)+" "+p.st.Bold.Render(string(f.ID)))
+			for _, l := range dbWrap(textsafe.Clean(f.Message), w-7) {
+				*lines = append(*lines, "       "+l)
+			}
+		}
+	}
+}
+
+// dbWrap wraps plain text at spaces to width w (at least 10).
+func dbWrap(s string, w int) []string {
+	w = max(w, 10)
+	var out []string
+	line := ""
+	for _, word := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = word
+		case len([]rune(line))+1+len([]rune(word)) > w:
+			out = append(out, line)
+			line = word
+		default:
+			line += " " + word
+		}
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	return out
+}

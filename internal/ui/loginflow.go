@@ -1,28 +1,942 @@
 package ui
 
 import (
-	"charm.land/bubbles/v2/key"
-	tea "charm.land/bubbletea/v2"
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
 
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/login"
 )
 
-// loginPane is a placeholder until the pane is built.
+// Log tail limits: enough to see what the auth service said during a run,
+// bounded so a chatty service cannot grow memory or slow the view.
+const (
+	tailMaxLines  = 500
+	tailLineRunes = 1000
+	tailPoll      = 250 * time.Millisecond
+	tailBackfill  = 64 << 10  // what is read of an existing file at start
+	tailReadMax   = 256 << 10 // per poll, so one poll never stalls on a huge append
+	tailPartMax   = 4 << 10   // an unterminated line longer than this is shown as is
+)
+
+// tailHot marks the log lines worth the eye while debugging sessions.
+var tailHot = regexp.MustCompile(`(?i)session|cookie|secret|token|origin|get-session`)
+
+// loginPane runs the login flow against the auth service, tails its steps
+// as they run, ends with the diagnosis, and optionally follows the auth
+// service's log.
 type loginPane struct {
 	cfg     *Config
 	st      Styles
 	focused bool
+
+	candidates []probe.Candidate
+	baseURL    string // from the env sources; Config.Login.BaseURL wins
+	db         *database.DB
+	schema     *database.Schema
+
+	// The current (or last) run. Events of older runs are dropped by id.
+	runID    int
+	running  bool
+	cancel   context.CancelFunc
+	events   chan login.Event
+	done     chan *login.Result
+	target   string // "as EMAIL" or "replaying session X"
+	expected int    // how many steps the run will likely have
+	steps    []loginStep
+	result   *login.Result // the last completed run
+	notice   string
+
+	// The credentials form. The password lives in the field until the run
+	// starts, then only in that run's options.
+	form     bool
+	email    textinput.Model
+	password textinput.Model
+	field    int
+
+	spin   spinner.Model
+	scroll int
+
+	// Log tail.
+	tail       []tailLine
+	tailGen    int
+	tailName   string
+	tailNote   string
+	tailCancel context.CancelFunc
+	tailCh     chan tailItem
+	tailFile   tailFileState
+	closed     bool
+
+	keys struct {
+		Run, Replay, Cancel, Up, Down, Next, Submit key.Binding
+	}
 }
 
-func newLoginPane(cfg *Config, st Styles) *loginPane { return &loginPane{cfg: cfg, st: st} }
+type loginStep struct {
+	step, title, status string
+	http                int
+	dur                 time.Duration
+	detail, redirect    string
+}
 
-func (p *loginPane) Title() string           { return "Login flow" }
-func (p *loginPane) Init() tea.Cmd           { return nil }
-func (p *loginPane) Update(tea.Msg) tea.Cmd  { return nil }
-func (p *loginPane) View(w, h int) string    { return block(p.st.Dim.Render("coming soon"), w, h) }
-func (p *loginPane) Summary(w, h int) string { return block(p.st.Dim.Render("coming soon"), w, h) }
-func (p *loginPane) Keys() []key.Binding     { return nil }
-func (p *loginPane) Capturing() bool         { return false }
-func (p *loginPane) Findings() finding.List  { return nil }
-func (p *loginPane) Selection() string       { return "" }
-func (p *loginPane) SetFocused(f bool)       { p.focused = f }
+type tailLine struct {
+	text string // cleaned
+	hot  bool
+}
+
+// tailFileState is where the file tail is; it travels through the poll
+// Cmd and back in its message, so the Cmd never shares the model's state.
+type tailFileState struct {
+	offset    int64
+	info      os.FileInfo
+	partial   string
+	started   bool
+	skipFirst bool
+}
+
+// Pane-private messages.
+type (
+	loginEventMsg struct {
+		run int
+		ev  login.Event
+	}
+	loginDoneMsg struct {
+		run int
+		res *login.Result
+	}
+	loginTailFileMsg struct {
+		gen   int
+		lines []tailLine
+		state tailFileState
+		note  string
+	}
+	loginTailProcMsg struct {
+		gen   int
+		lines []tailLine
+		ended bool
+		note  string
+	}
+)
+
+func newLoginPane(cfg *Config, st Styles) *loginPane {
+	p := &loginPane{cfg: cfg, st: st}
+	p.email = textinput.New()
+	p.email.Prompt = ""
+	p.email.Placeholder = "test user's email"
+	p.email.CharLimit = 320
+	p.email.SetWidth(40)
+	p.password = textinput.New()
+	p.password.Prompt = ""
+	p.password.Placeholder = "password (kept in memory for this run only)"
+	p.password.EchoMode = textinput.EchoPassword
+	p.password.EchoCharacter = '•'
+	p.password.CharLimit = 1024
+	p.password.SetWidth(40)
+	p.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.Accent))
+	k := &p.keys
+	k.Run = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run login"))
+	k.Replay = key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "replay latest session (uses a real user's session)"))
+	k.Cancel = key.NewBinding(key.WithKeys("esc", "ctrl+x"), key.WithHelp("esc/ctrl+x", "cancel run"))
+	k.Up = key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "scroll up"))
+	k.Down = key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "scroll down"))
+	k.Next = key.NewBinding(key.WithKeys("tab", "shift+tab", "up", "down"), key.WithHelp("tab", "next field"))
+	k.Submit = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next field / run"))
+	return p
+}
+
+func (p *loginPane) Title() string     { return "Login flow" }
+func (p *loginPane) Capturing() bool   { return p.form }
+func (p *loginPane) SetFocused(f bool) { p.focused = f }
+
+func (p *loginPane) Keys() []key.Binding {
+	if p.form {
+		return []key.Binding{p.keys.Submit, p.keys.Next}
+	}
+	run, replay, cancel := p.keys.Run, p.keys.Replay, p.keys.Cancel
+	run.SetEnabled(!p.running)
+	replay.SetEnabled(!p.running && p.dbReady())
+	cancel.SetEnabled(p.running)
+	return []key.Binding{run, replay, cancel, p.keys.Up, p.keys.Down}
+}
+
+// Findings are those of the last completed run. A cancelled run has
+// none: its interrupted step reports the cancel as a network failure.
+func (p *loginPane) Findings() finding.List {
+	if p.result == nil || p.result.Cancelled {
+		return nil
+	}
+	return p.result.Findings
+}
+
+// Selection is the diagnosis verdict: what to paste into an issue.
+func (p *loginPane) Selection() string {
+	if p.result == nil || p.result.Cancelled {
+		return ""
+	}
+	return insClip(p.result.Diagnosis.Verdict, 2000)
+}
+
+// Init starts the log tail, when one is configured.
+func (p *loginPane) Init() tea.Cmd {
+	switch {
+	case p.cfg.TailFile != "":
+		p.tailGen++
+		p.tailName = p.cfg.TailFile
+		p.tailFile = tailFileState{}
+		return p.tailFileCmd(0)
+	case p.cfg.TailCmd != "":
+		p.tailGen++
+		p.tailName = p.cfg.TailCmd
+		return p.tailProcCmd()
+	}
+	return nil
+}
+
+// Close stops the running flow and the log tail (its process with it).
+// The root calls it on quit; it is safe to call more than once.
+func (p *loginPane) Close() {
+	p.closed = true
+	p.tailGen++
+	if p.cancel != nil {
+		p.cancel()
+	}
+	if p.tailCancel != nil {
+		p.tailCancel()
+		p.tailCancel = nil
+	}
+}
+
+func (p *loginPane) dbReady() bool {
+	return p.db != nil && p.schema != nil && p.schema.Session != nil
+}
+
+func (p *loginPane) siteURL() string {
+	if p.cfg.Login.BaseURL != "" {
+		return p.cfg.Login.BaseURL
+	}
+	return p.baseURL
+}
+
+func (p *loginPane) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case SecretsLoadedMsg:
+		p.candidates, p.baseURL = msg.Report.Candidates, msg.BaseURL
+	case DBReadyMsg:
+		p.db, p.schema = msg.DB, msg.Schema
+	case loginEventMsg:
+		if msg.run != p.runID {
+			return nil
+		}
+		p.apply(msg.ev)
+		return p.waitCmd()
+	case loginDoneMsg:
+		if msg.run != p.runID {
+			return nil
+		}
+		p.finish(msg.res)
+	case spinner.TickMsg:
+		// Ticks stop when no run needs them: the next run restarts them.
+		if !p.running {
+			return nil
+		}
+		var cmd tea.Cmd
+		p.spin, cmd = p.spin.Update(msg)
+		return cmd
+	case loginTailFileMsg:
+		if msg.gen != p.tailGen || p.closed {
+			return nil
+		}
+		p.addTail(msg.lines)
+		p.tailFile, p.tailNote = msg.state, msg.note
+		return p.tailFileCmd(tailPoll)
+	case loginTailProcMsg:
+		if msg.gen != p.tailGen {
+			return nil
+		}
+		p.addTail(msg.lines)
+		if msg.note != "" {
+			p.tailNote = msg.note
+		}
+		if msg.ended {
+			return nil
+		}
+		return p.tailWaitCmd(msg.gen)
+	case tea.PasteMsg:
+		if p.form {
+			return p.updateField(msg)
+		}
+	case tea.MouseWheelMsg:
+		switch msg.Mouse().Button {
+		case tea.MouseWheelUp:
+			p.scroll = max(0, p.scroll-3)
+		case tea.MouseWheelDown:
+			p.scroll = min(p.maxScroll(), p.scroll+3)
+		}
+	case tea.KeyPressMsg:
+		if p.form {
+			return p.formKey(msg)
+		}
+		switch {
+		case key.Matches(msg, p.keys.Cancel):
+			if p.running && p.cancel != nil {
+				p.cancel()
+				p.notice = "cancelling…"
+			}
+		case key.Matches(msg, p.keys.Run):
+			return p.runKey()
+		case key.Matches(msg, p.keys.Replay):
+			return p.replayKey()
+		case key.Matches(msg, p.keys.Up):
+			p.scroll = max(0, p.scroll-1)
+		case key.Matches(msg, p.keys.Down):
+			p.scroll = min(p.maxScroll(), p.scroll+1)
+		}
+	default:
+		// Cursor blinks and clipboard pastes belong to the focused field.
+		if p.form {
+			return p.updateField(msg)
+		}
+	}
+	return nil
+}
+
+func (p *loginPane) runKey() tea.Cmd {
+	if p.running {
+		p.notice = "a run is in progress: esc cancels it"
+		return nil
+	}
+	if p.siteURL() == "" {
+		p.notice = "no auth service URL: start with --base-url or set BETTER_AUTH_URL in an env file"
+		return nil
+	}
+	l := p.cfg.Login
+	switch {
+	case l.Email != "" && l.Password != "":
+		return p.start(l.Email, l.Password, "")
+	case l.ReplaySession != "" && p.dbReady():
+		return p.start("", "", l.ReplaySession)
+	}
+	p.form, p.notice = true, ""
+	p.email.SetValue(l.Email)
+	p.password.Reset()
+	if l.Email == "" {
+		return p.focusField(0)
+	}
+	return p.focusField(1)
+}
+
+func (p *loginPane) replayKey() tea.Cmd {
+	if p.running {
+		return nil
+	}
+	if !p.dbReady() {
+		p.notice = "session replay needs the database (DATABASE_URL or --database-url, and its session table)"
+		return nil
+	}
+	if p.siteURL() == "" {
+		p.notice = "no auth service URL: start with --base-url or set BETTER_AUTH_URL in an env file"
+		return nil
+	}
+	id := p.cfg.Login.ReplaySession
+	if id == "" {
+		id = "latest"
+	}
+	return p.start("", "", id)
+}
+
+func (p *loginPane) focusField(i int) tea.Cmd {
+	p.field = i
+	if i == 0 {
+		p.password.Blur()
+		return p.email.Focus()
+	}
+	p.email.Blur()
+	return p.password.Focus()
+}
+
+func (p *loginPane) updateField(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	if p.field == 0 {
+		p.email, cmd = p.email.Update(msg)
+	} else {
+		p.password, cmd = p.password.Update(msg)
+	}
+	return cmd
+}
+
+func (p *loginPane) closeForm() {
+	p.form = false
+	p.email.Blur()
+	p.password.Blur()
+	p.password.Reset()
+}
+
+func (p *loginPane) formKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "esc":
+		p.closeForm()
+		return nil
+	case "tab", "shift+tab", "up", "down":
+		return p.focusField(1 - p.field)
+	case "enter":
+		email, pw := strings.TrimSpace(p.email.Value()), p.password.Value()
+		switch {
+		case p.field == 0 && email != "":
+			return p.focusField(1)
+		case email == "":
+			return p.focusField(0)
+		case pw == "":
+			return p.focusField(1)
+		}
+		p.closeForm()
+		return p.start(email, pw, "")
+	}
+	return p.updateField(msg)
+}
+
+// start begins a run: login.Run in a goroutine started by the returned
+// Cmd, its events read one by one by waitCmd.
+func (p *loginPane) start(email, password, replay string) tea.Cmd {
+	opts := p.cfg.Login
+	opts.BaseURL = p.siteURL()
+	opts.Email, opts.Password, opts.ReplaySession = email, password, replay
+	opts.Candidates = p.candidates
+	opts.DB, opts.Schema = p.db, p.schema
+	if opts.Timeout <= 0 {
+		opts.Timeout = p.cfg.Timeout
+	}
+	if replay == "" {
+		// A stale replay setting must not turn a sign-in into a replay.
+		opts.ReplaySession = ""
+	}
+
+	if p.cancel != nil {
+		p.cancel()
+	}
+	p.runID++
+	ctx, cancel := context.WithCancel(context.Background())
+	ch, done := make(chan login.Event, 16), make(chan *login.Result, 1)
+	p.running, p.cancel, p.events, p.done = true, cancel, ch, done
+	p.steps, p.notice, p.scroll = nil, "", 0
+	if replay != "" {
+		p.target = "replaying session " + insClip(replay, 40) + " (a real user's session)"
+		fps := map[string]bool{}
+		for _, c := range opts.Candidates {
+			fps[c.Fingerprint()] = true
+		}
+		p.expected = 3 + len(fps)
+	} else {
+		p.target = "as " + insClip(email, 60)
+		p.expected = 7
+		if opts.APIURL != "" {
+			p.expected = 8
+		}
+	}
+	wait := p.waitCmd()
+	run := func() tea.Msg {
+		go func() { done <- login.Run(ctx, opts, ch) }()
+		return wait()
+	}
+	return tea.Batch(run, p.spin.Tick)
+}
+
+// waitCmd returns the next event of the current run as a message, or the
+// result once the run has closed its channel.
+func (p *loginPane) waitCmd() tea.Cmd {
+	id, ch, done := p.runID, p.events, p.done
+	if ch == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		e, ok := <-ch
+		if !ok {
+			return loginDoneMsg{run: id, res: <-done}
+		}
+		return loginEventMsg{run: id, ev: e}
+	}
+}
+
+func (p *loginPane) apply(e login.Event) {
+	s := loginStep{step: e.Step, title: insClip(e.Title, 60), status: e.Status, http: e.HTTPStatus, dur: e.Duration,
+		detail: insClip(e.Detail, 400), redirect: insClip(e.Redirect, 200)}
+	if e.Phase == "end" {
+		for i := len(p.steps) - 1; i >= 0; i-- {
+			if p.steps[i].step == e.Step && p.steps[i].status == login.StatusRunning {
+				p.steps[i] = s
+				return
+			}
+		}
+	}
+	p.steps = append(p.steps, s)
+}
+
+// finish records a completed run. Its Events are complete even when a
+// cancel made the stream drop some.
+func (p *loginPane) finish(res *login.Result) {
+	p.running, p.events, p.done = false, nil, nil
+	if p.cancel != nil {
+		p.cancel()
+		p.cancel = nil
+	}
+	if res == nil {
+		return
+	}
+	p.result, p.notice = res, ""
+	p.steps = nil
+	for _, e := range res.Events {
+		p.apply(e)
+	}
+	// A cancel interrupts a step between its start and end events.
+	for i := range p.steps {
+		if p.steps[i].status == login.StatusRunning {
+			p.steps[i].status, p.steps[i].detail = login.StatusSkip, "interrupted"
+		}
+	}
+}
+
+// ---- log tail -----------------------------------------------------------------
+
+func (p *loginPane) addTail(lines []tailLine) {
+	p.tail = append(p.tail, lines...)
+	if n := len(p.tail) - tailMaxLines; n > 0 {
+		p.tail = append([]tailLine(nil), p.tail[n:]...)
+	}
+}
+
+func newTailLine(s string) tailLine {
+	s = strings.TrimRight(s, "\r")
+	return tailLine{text: insClip(s, tailLineRunes), hot: tailHot.MatchString(s)}
+}
+
+// tailFileCmd polls the file after delay (0: now).
+func (p *loginPane) tailFileCmd(delay time.Duration) tea.Cmd {
+	gen, path, st := p.tailGen, p.cfg.TailFile, p.tailFile
+	poll := func() tea.Msg {
+		lines, next, note := pollTailFile(path, st)
+		return loginTailFileMsg{gen: gen, lines: lines, state: next, note: note}
+	}
+	if delay <= 0 {
+		return poll
+	}
+	return tea.Tick(delay, func(time.Time) tea.Msg { return poll() })
+}
+
+// pollTailFile reads what was appended to path since st. The file is
+// reopened on every poll, so a rotated log (a new file at the path) is
+// picked up; a file that shrank was truncated and is read from the start.
+func pollTailFile(path string, st tailFileState) ([]tailLine, tailFileState, string) {
+	f, err := os.Open(path)
+	if err != nil {
+		why := "cannot open"
+		if errors.Is(err, os.ErrNotExist) {
+			why = "waiting for the file to appear"
+		}
+		// Forget the file: when it comes back, it is read from the start.
+		return nil, tailFileState{started: st.started}, why
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, st, "cannot stat the file"
+	}
+	next, note := st, ""
+	switch {
+	case st.info == nil || !os.SameFile(st.info, fi):
+		next.partial, next.offset, next.skipFirst = "", 0, false
+		if !st.started && fi.Size() > tailBackfill {
+			// Start near the end, like tail -f; the first line is cut.
+			next.offset, next.skipFirst = fi.Size()-tailBackfill, true
+		}
+		if st.info != nil {
+			note = "file replaced (rotated): reading the new one"
+		}
+	case fi.Size() < st.offset:
+		next.partial, next.offset, next.skipFirst = "", 0, false
+		note = "file truncated: reading from the start"
+	}
+	next.info, next.started = fi, true
+	n := min(fi.Size()-next.offset, tailReadMax)
+	if n <= 0 {
+		return nil, next, note
+	}
+	buf := make([]byte, n)
+	got, err := f.ReadAt(buf, next.offset)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, next, "read error"
+	}
+	next.offset += int64(got)
+	parts := strings.Split(next.partial+string(buf[:got]), "\n")
+	next.partial = parts[len(parts)-1]
+	parts = parts[:len(parts)-1]
+	if next.skipFirst && len(parts) > 0 {
+		parts, next.skipFirst = parts[1:], false
+	}
+	if len(next.partial) > tailPartMax {
+		parts, next.partial = append(parts, next.partial), ""
+	}
+	if len(parts) > tailMaxLines {
+		parts = parts[len(parts)-tailMaxLines:]
+	}
+	lines := make([]tailLine, 0, len(parts))
+	for _, l := range parts {
+		lines = append(lines, newTailLine(l))
+	}
+	return lines, next, note
+}
+
+// tailItem is one line of the command's output, or its end.
+type tailItem struct {
+	line  tailLine
+	note  string
+	isEnd bool
+}
+
+// tailProcCmd starts the tail command with sh -c in its own process group
+// (so that cancelling stops a whole pipeline) and returns its first lines.
+func (p *loginPane) tailProcCmd() tea.Cmd {
+	ctx, cancel := context.WithCancel(context.Background())
+	p.tailCancel = cancel
+	ch := make(chan tailItem, 256)
+	p.tailCh = ch
+	gen, line := p.tailGen, p.cfg.TailCmd
+	wait := tailWait(gen, ch)
+	return func() tea.Msg {
+		if err := startTail(ctx, line, ch); err != nil {
+			return loginTailProcMsg{gen: gen, ended: true, note: "cannot start: " + insClip(err.Error(), 200)}
+		}
+		return wait()
+	}
+}
+
+func (p *loginPane) tailWaitCmd(gen int) tea.Cmd {
+	if p.tailCh == nil {
+		return nil
+	}
+	return tailWait(gen, p.tailCh)
+}
+
+// tailWait returns the next lines of the command: it blocks for one, then
+// takes whatever else is already there, so a burst costs one message.
+func tailWait(gen int, ch <-chan tailItem) tea.Cmd {
+	return func() tea.Msg {
+		msg := loginTailProcMsg{gen: gen}
+		it, ok := <-ch
+		for ok {
+			if it.isEnd {
+				msg.ended, msg.note = true, it.note
+				return msg
+			}
+			msg.lines = append(msg.lines, it.line)
+			if len(msg.lines) >= tailMaxLines {
+				return msg
+			}
+			select {
+			case it, ok = <-ch:
+			default:
+				return msg
+			}
+		}
+		msg.ended = true
+		return msg
+	}
+}
+
+func startTail(ctx context.Context, line string, ch chan<- tailItem) error {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "sh", "-c", line)
+	cmd.Stdout, cmd.Stderr = pw, pw // stdin stays /dev/null: the terminal is Bubble Tea's
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = 2 * time.Second
+	if err := cmd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		return err
+	}
+	pw.Close() // the child holds the write end now; EOF comes when it exits
+	go func() {
+		defer close(ch)
+		defer pr.Close()
+		send := func(it tailItem) {
+			select {
+			case ch <- it:
+			case <-ctx.Done():
+			}
+		}
+		r := bufio.NewReaderSize(pr, 64<<10)
+		var cur []byte
+		for {
+			chunk, isPrefix, err := r.ReadLine()
+			if len(cur) < tailPartMax {
+				cur = append(cur, chunk[:min(len(chunk), tailPartMax-len(cur))]...)
+			}
+			if err != nil {
+				if len(cur) > 0 {
+					send(tailItem{line: newTailLine(string(cur))})
+				}
+				break
+			}
+			if !isPrefix {
+				send(tailItem{line: newTailLine(string(cur))})
+				cur = cur[:0]
+			}
+		}
+		note := "command exited"
+		if err := cmd.Wait(); err != nil {
+			note = "command exited: " + insClip(err.Error(), 100)
+		}
+		if ctx.Err() != nil {
+			note = "stopped"
+		}
+		send(tailItem{isEnd: true, note: note})
+	}()
+	return nil
+}
+
+// ---- view ---------------------------------------------------------------------
+
+func (p *loginPane) mark(status string) string {
+	switch status {
+	case login.StatusRunning:
+		return p.spin.View()
+	case login.StatusOK:
+		return p.st.OK.Render("✓")
+	case login.StatusWarn:
+		return p.st.Warn.Render("!")
+	case login.StatusFail:
+		return p.st.Err.Render("✗")
+	default:
+		return p.st.Dim.Render("-")
+	}
+}
+
+func lfDur(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return ""
+	case d < time.Millisecond:
+		return "<1ms"
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	default:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+}
+
+// mainLines is everything above the log tail.
+func (p *loginPane) mainLines(w int) []string {
+	var lines []string
+	server := p.siteURL()
+	if server == "" {
+		server = "no auth service URL"
+	}
+	head := "server " + insClip(server, 100)
+	if p.target != "" {
+		head += " · " + p.target
+	}
+	lines = append(lines, p.st.Dim.Render(head))
+	if p.form {
+		emailV, pwV := p.email.View(), p.password.View()
+		lines = append(lines, "",
+			p.st.Bold.Render("Sign in as a test user"),
+			p.fieldMark(0)+"email     "+emailV,
+			p.fieldMark(1)+"password  "+pwV,
+			p.st.Dim.Render("  enter: next / run · tab: switch field · esc: cancel"),
+			p.st.Dim.Render("  The password is never shown and is kept in memory for this run only."))
+	}
+	if p.notice != "" {
+		lines = append(lines, p.st.Warn.Render(p.notice))
+	}
+	if len(p.steps) == 0 && !p.form {
+		lines = append(lines, "", p.st.Bold.Render("enter")+"  sign in as the test user and follow the session through every check")
+		if p.dbReady() {
+			lines = append(lines, p.st.Bold.Render("p")+"      replay the latest session from the database, signed with each candidate secret")
+			lines = append(lines, p.st.Dim.Render("       (no credentials needed; it uses a real user's session, read-only on our side)"))
+		}
+	}
+	if len(p.steps) > 0 {
+		lines = append(lines, "")
+	}
+	// The title column fits the longest title, within reason, so the
+	// status codes and durations line up.
+	col := 20
+	for _, s := range p.steps {
+		col = max(col, ansi.StringWidth(s.title))
+	}
+	col = min(col, 46, max(12, w/2))
+	for _, s := range p.steps {
+		code := "   "
+		if s.http != 0 {
+			code = fmt.Sprintf("%3d", s.http)
+		}
+		title := insClip(s.title, col)
+		title += strings.Repeat(" ", max(0, col-ansi.StringWidth(title)))
+		row := fmt.Sprintf("%s %s %s %6s", p.mark(s.status), title, code, lfDur(s.dur))
+		switch s.status {
+		case login.StatusFail, login.StatusWarn:
+			lines = append(lines, row)
+			style := p.st.Err
+			if s.status == login.StatusWarn {
+				style = p.st.Warn
+			}
+			for _, l := range insWrap(s.detail, w-4) {
+				lines = append(lines, "    "+style.Render(l))
+			}
+		default:
+			if s.detail != "" {
+				row += "  " + p.st.Dim.Render(s.detail)
+			}
+			lines = append(lines, row)
+		}
+		if s.redirect != "" {
+			lines = append(lines, "    "+p.st.Info.Render("redirect → "+s.redirect+" (not followed)"))
+		}
+	}
+	if p.running {
+		lines = append(lines, p.st.Dim.Render(fmt.Sprintf("running %d/%d… esc cancels", len(p.steps), max(p.expected, len(p.steps)))))
+	}
+	if res := p.result; res != nil && !p.running {
+		lines = append(lines, "")
+		if res.Cancelled {
+			lines = append(lines, p.st.Warn.Render("- cancelled: the run stopped before its end"))
+		} else {
+			d := res.Diagnosis
+			style, head := p.st.Err, "✗ "+string(d.Cause)
+			switch {
+			case d.Cause == "" && d.Healthy:
+				style, head = p.st.OK, "✓ healthy"
+			case d.Cause == "":
+				head = "✗ errors"
+			}
+			lines = append(lines, p.st.Bold.Render("Diagnosis")+"  "+style.Render(head))
+			for _, l := range insWrap(insClip(d.Verdict, 1500), w-2) {
+				lines = append(lines, "  "+style.Render(l))
+			}
+		}
+		if fs := p.Findings().Sorted(); len(fs) > 0 {
+			lines = append(lines, "")
+			for _, f := range fs {
+				lines = append(lines, p.st.Severity(f.Severity)+" "+string(f.ID))
+			}
+		}
+	}
+	return lines
+}
+
+func (p *loginPane) fieldMark(i int) string {
+	if p.field == i {
+		return p.st.Accent.Render("▸ ")
+	}
+	return "  "
+}
+
+func (p *loginPane) maxScroll() int {
+	return max(0, len(p.mainLines(80))-3)
+}
+
+// tailLines renders the last n lines of the log tail, with its title.
+func (p *loginPane) tailLines(n int) []string {
+	title := "log: " + insClip(p.tailName, 60)
+	if p.tailNote != "" {
+		title += " · " + insClip(p.tailNote, 80)
+	}
+	lines := []string{p.st.Dim.Render("── " + title + " ──")}
+	if n <= 1 {
+		return lines
+	}
+	start := max(0, len(p.tail)-(n-1))
+	for _, l := range p.tail[start:] {
+		if l.hot {
+			lines = append(lines, p.st.Warn.Render("▸ "+l.text))
+		} else {
+			lines = append(lines, "  "+l.text)
+		}
+	}
+	if len(p.tail) == 0 {
+		lines = append(lines, p.st.Dim.Render("  (no lines yet)"))
+	}
+	return lines
+}
+
+func (p *loginPane) View(w, h int) string {
+	if w <= 0 || h <= 0 {
+		return ""
+	}
+	main := p.mainLines(w)
+	var tail []string
+	if p.tailName != "" && h >= 6 {
+		tail = p.tailLines(max(3, h/3))
+	}
+	avail := h - len(tail)
+	// While running, follow the newest step; otherwise the user scrolls.
+	start := min(p.scroll, max(0, len(main)-avail))
+	if p.running {
+		start = max(0, len(main)-avail)
+	}
+	end := min(len(main), start+avail)
+	out := append([]string(nil), main[start:end]...)
+	for len(out) < avail {
+		out = append(out, "")
+	}
+	return block(strings.Join(append(out, tail...), "\n"), w, h)
+}
+
+func (p *loginPane) Summary(w, h int) string {
+	var lines []string
+	switch {
+	case p.form:
+		lines = []string{p.st.Accent.Render("credentials…"), p.st.Dim.Render("enter runs · esc cancels")}
+	case p.running:
+		cur := ""
+		if n := len(p.steps); n > 0 {
+			cur = p.steps[n-1].title
+		}
+		lines = []string{p.spin.View() + fmt.Sprintf(" running %d/%d…", len(p.steps), max(p.expected, len(p.steps))), p.st.Dim.Render(cur)}
+	case p.result != nil && p.result.Cancelled:
+		lines = []string{p.st.Warn.Render("- cancelled"), p.st.Dim.Render("enter: run login")}
+	case p.result != nil:
+		d := p.result.Diagnosis
+		switch {
+		case d.Cause != "":
+			lines = append(lines, p.st.Err.Render("✗ "+string(d.Cause)))
+		case d.Healthy:
+			lines = append(lines, p.st.OK.Render("✓ healthy"))
+		default:
+			lines = append(lines, p.st.Err.Render("✗ errors"))
+		}
+		lines = append(lines, p.st.Dim.Render(insClip(d.Verdict, 300)))
+	default:
+		lines = []string{"enter: run login"}
+		if p.dbReady() {
+			lines = append(lines, p.st.Dim.Render("p: replay a session"))
+		}
+		if p.notice != "" {
+			lines = append(lines, p.st.Warn.Render(p.notice))
+		}
+	}
+	if p.tailName != "" && len(p.tail) > 0 && h > len(lines) {
+		last := p.tail[len(p.tail)-1]
+		lines = append(lines, p.st.Dim.Render("log: "+last.text))
+	}
+	return block(strings.Join(lines, "\n"), w, h)
+}

@@ -127,7 +127,7 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Result {
 	}
 	r := &run{ctx: ctx, opts: opts, client: newClient(opts.Client), events: events, res: res}
 	defer func() {
-		res.Diagnosis = Diagnose(res.Findings, DiagnoseContext{ServerSecret: res.ServerSecret, APIURL: opts.APIURL})
+		res.Diagnosis = Diagnose(res.Findings, DiagnoseContext{ServerSecret: res.ServerSecret, Signers: signers(opts.Candidates), APIURL: opts.APIURL})
 	}()
 
 	base, err := url.Parse(strings.TrimRight(strings.TrimSpace(opts.BaseURL), "/"))

@@ -1,0 +1,399 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/authtui/authtui/internal/pgtest"
+	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/database"
+	"github.com/authtui/authtui/internal/probe/finding"
+)
+
+// insFixtureSecretC is fake fixture secret C of testdata/betterauth/cases.mjs.
+const insFixtureSecretC = "authtui-fixture-secret-C-00112233445566778899"
+
+// insEnvFile writes an env file named name in a fresh temp directory.
+func insEnvFile(t testing.TB, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// insSecrets builds the broadcast the secrets pane sends, from real env
+// files read by the real probes.
+func insSecrets(t testing.TB, files ...string) SecretsLoadedMsg {
+	t.Helper()
+	sources, fs := probe.LoadSources(probe.SourceOptions{EnvFiles: files})
+	if len(fs) > 0 {
+		t.Fatalf("loading %v: %v", files, fs)
+	}
+	msg := SecretsLoadedMsg{Sources: sources, Report: probe.CheckSecrets(sources)}
+	for _, s := range sources {
+		if _, u, ok := s.FirstSet(probe.BaseURLVars); ok && msg.BaseURL == "" {
+			msg.BaseURL = u
+		}
+	}
+	return msg
+}
+
+// insFixtureCookie is the Cookie header a browser sent to the real
+// better-auth server in the captured plain case.
+func insFixtureCookie(t testing.TB) string {
+	t.Helper()
+	data, err := os.ReadFile("../../testdata/fixtures/plain.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		CookieHeader string `json:"cookie_header"`
+	}
+	if err := json.Unmarshal(data, &f); err != nil || f.CookieHeader == "" {
+		t.Fatalf("plain.json: %v", err)
+	}
+	return f.CookieHeader
+}
+
+// pump runs cmd and feeds the messages keep accepts back into update,
+// breadth first, until until() holds or nothing is left. Each command may
+// take up to wait; ticks the test does not want (spinner frames, cursor
+// blinks) are dropped by keep, so they never loop.
+func pump(t testing.TB, update func(tea.Msg) tea.Cmd, cmd tea.Cmd, wait time.Duration, keep func(tea.Msg) bool, until func() bool) {
+	t.Helper()
+	queue := []tea.Cmd{cmd}
+	for steps := 0; len(queue) > 0; steps++ {
+		if until != nil && until() {
+			return
+		}
+		if steps > 5000 {
+			t.Fatal("pump: runaway commands")
+		}
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		ch := make(chan tea.Msg, 1)
+		go func() { ch <- c() }()
+		var msg tea.Msg
+		select {
+		case msg = <-ch:
+		case <-time.After(wait):
+			continue
+		}
+		if batch, ok := msg.(tea.BatchMsg); ok {
+			queue = append(queue, batch...)
+			continue
+		}
+		if msg == nil || !keep(msg) {
+			continue
+		}
+		queue = append(queue, update(msg))
+	}
+}
+
+func insKeep(msg tea.Msg) bool {
+	switch msg.(type) {
+	case inspDecodedMsg, inspLookedUpMsg:
+		return true
+	}
+	return false
+}
+
+func newTestInspector(t testing.TB, cfg *Config) *inspectorPane {
+	t.Helper()
+	p := newInspectorPane(cfg, newStyles())
+	p.SetFocused(true)
+	files := []string{
+		insEnvFile(t, "auth.env", "BETTER_AUTH_SECRET="+pgtest.SeedDefaultSecret+"\nBETTER_AUTH_URL=http://localhost:3000\n"),
+		insEnvFile(t, "api.env", "BETTER_AUTH_SECRET="+insFixtureSecretC+"\nBETTER_AUTH_URL=http://localhost:3000\n"),
+	}
+	if cmd := p.Update(insSecrets(t, files...)); cmd != nil {
+		t.Fatal("secrets without a paste started a decode")
+	}
+	return p
+}
+
+func insPaste(t testing.TB, p *inspectorPane, s string) {
+	t.Helper()
+	cmd := p.Update(tea.PasteMsg{Content: s})
+	pump(t, p.Update, cmd, 10*time.Second, insKeep, func() bool { return !p.decoding && !p.lookup })
+}
+
+func insFlat(s string) string { return strings.Join(strings.Fields(ansi.Strip(s)), " ") }
+
+func TestInspectorVerifiesRealCookie(t *testing.T) {
+	p := newTestInspector(t, &Config{})
+	if s := insFlat(p.Summary(40, 3)); !strings.Contains(s, "paste a cookie (i)") {
+		t.Errorf("empty summary: %s", s)
+	}
+	cookie := insFixtureCookie(t)
+	insPaste(t, p, cookie)
+
+	v := insFlat(p.View(200, 60))
+	for _, want := range []string{
+		"better-auth.session_token", "session_token · Cookie header",
+		"token Vm0oxI…", "encoding url-encoded",
+		"✓ valid, verified by", "auth.env (current)",
+		"not connected: token not looked up",
+		"cookie-signer-differs", // api.env holds secret C: it would reject this cookie
+		"pasted ", "Cookie header, 1 value(s)",
+	} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "api.env (current)") {
+		t.Errorf("api.env's secret does not sign this cookie:\n%s", v)
+	}
+	// The value itself, and its signature, never reach the screen.
+	token, sig, _ := strings.Cut(strings.TrimPrefix(cookie, "better-auth.session_token="), ".")
+	if strings.Contains(v, token) || strings.Contains(v, sig) {
+		t.Fatalf("the cookie value is on screen:\n%s", v)
+	}
+	if s := insFlat(p.Summary(60, 3)); !strings.Contains(s, "1 cookie · signed by auth.env") || !strings.Contains(s, "cookie-signer-differs") {
+		t.Errorf("summary: %s", s)
+	}
+	if sel := p.Selection(); sel != "better-auth.session_token" {
+		t.Errorf("selection %q", sel)
+	}
+	if !p.Findings().Has("cookie-signer-differs") {
+		t.Errorf("findings %v", p.Findings())
+	}
+
+	// New secrets re-check the same paste: with api.env alone nothing verifies it.
+	only := insSecrets(t, insEnvFile(t, "api.env", "BETTER_AUTH_SECRET="+insFixtureSecretC+"\n"))
+	pump(t, p.Update, p.Update(only), 10*time.Second, insKeep, func() bool { return !p.decoding })
+	if !p.Findings().Has(finding.CookieSignatureBad) {
+		t.Errorf("after the secrets changed: %v", p.Findings())
+	}
+	if s := insFlat(p.Summary(60, 3)); !strings.Contains(s, "✗ not verified") {
+		t.Errorf("summary: %s", s)
+	}
+	// The same secrets again change nothing and start nothing.
+	if cmd := p.Update(only); cmd != nil {
+		t.Error("identical secrets started a decode")
+	}
+
+	p.Update(press("c"))
+	if p.result != nil || p.raw != "" || p.Selection() != "" {
+		t.Error("c did not clear")
+	}
+}
+
+func TestInspectorGarbageAndHostilePaste(t *testing.T) {
+	p := newTestInspector(t, &Config{})
+	insPaste(t, p, "hello there")
+	if !p.Findings().Has("cookie-none") || !strings.Contains(insFlat(p.View(120, 30)), "cookie-none") {
+		t.Errorf("garbage: %v\n%s", p.Findings(), insFlat(p.View(120, 30)))
+	}
+	if sel := p.Selection(); sel != "cookie-none" {
+		t.Errorf("selection %q", sel)
+	}
+
+	csi := regexp.MustCompile(`\x1b\[[0-9;:?]*[ -/]*[@-~]`)
+	for _, hostile := range []string{
+		"\x1b]0;pwned\x07",
+		"better-auth.session_token=\x1b]0;pwned\x07",
+		"Set-Cookie: better-auth.session_token=abc.def; Domain=\x1b]0;pwned\x07.example.com; Path=/\x1b[2J",
+		"weird\x1b]0;pwned\x07name=1; other=\x9b31m",
+	} {
+		insPaste(t, p, hostile)
+		for _, out := range []string{p.View(120, 40), p.Summary(60, 4), p.Selection()} {
+			// Styles emit CSI colour codes; anything else is raw input.
+			rest := csi.ReplaceAllString(out, "")
+			if strings.ContainsAny(rest, "\x1b\x07\u009b") {
+				t.Fatalf("raw control characters from %q reach the screen: %q", hostile, rest)
+			}
+		}
+		for _, f := range p.Findings() {
+			if strings.ContainsAny(f.Message+f.Source, "\x1b\x07") {
+				t.Fatalf("raw control characters in finding %s: %q", f.ID, f.Message)
+			}
+		}
+	}
+}
+
+func TestInspectorTypedInput(t *testing.T) {
+	p := newTestInspector(t, &Config{})
+	if p.Capturing() {
+		t.Fatal("capturing before i")
+	}
+	p.Update(press("i"))
+	if !p.Capturing() {
+		t.Fatal("i did not focus the field")
+	}
+	cookie := insFixtureCookie(t)
+	for _, r := range cookie {
+		p.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
+	}
+	// c and j are text now, not clear and scroll.
+	if p.raw != "" || !p.Capturing() {
+		t.Fatal("typing left the field")
+	}
+	token := strings.TrimPrefix(cookie, "better-auth.session_token=")[:32]
+	if v := p.View(200, 20); strings.Contains(v, token) || strings.Contains(v, "better-auth.session_token=") {
+		t.Fatalf("the typed value is echoed:\n%s", ansi.Strip(v))
+	}
+	cmd := p.Update(tea.KeyPressMsg{Code: 's', Mod: tea.ModCtrl})
+	if p.Capturing() {
+		t.Fatal("ctrl+s did not leave the field")
+	}
+	pump(t, p.Update, cmd, 10*time.Second, insKeep, func() bool { return !p.decoding })
+	if v := insFlat(p.View(200, 40)); !strings.Contains(v, "✓ valid, verified by") {
+		t.Errorf("typed cookie not decoded:\n%s", v)
+	}
+
+	// esc on an empty field leaves and keeps the result.
+	p.Update(press("enter"))
+	if !p.Capturing() {
+		t.Fatal("enter did not focus the field")
+	}
+	if cmd := p.Update(press("esc")); cmd != nil || p.Capturing() || p.result == nil {
+		t.Error("esc on an empty field")
+	}
+
+	// A bracketed paste while typing replaces the field and decodes.
+	p.Update(press("i"))
+	p.Update(press("x"))
+	cmd = p.Update(tea.PasteMsg{Content: "garbage"})
+	if p.Capturing() || p.raw != "garbage" {
+		t.Fatal("paste while typing")
+	}
+	pump(t, p.Update, cmd, 10*time.Second, insKeep, func() bool { return !p.decoding })
+	if !p.Findings().Has("cookie-none") {
+		t.Errorf("findings %v", p.Findings())
+	}
+}
+
+func TestInspectorHugePasteDoesNotBlock(t *testing.T) {
+	p := newTestInspector(t, &Config{})
+	huge := "better-auth.session_token=" + strings.Repeat("A", 5<<20)
+	begin := time.Now()
+	cmd := p.Update(tea.PasteMsg{Content: huge})
+	v := insFlat(p.View(100, 20))
+	s := insFlat(p.Summary(40, 3))
+	if d := time.Since(begin); d > 200*time.Millisecond {
+		t.Errorf("Update+View of a 5 MB paste took %s", d)
+	}
+	if !strings.Contains(v, "decoding…") || !strings.Contains(v, "5.0 MB") || !strings.Contains(s, "decoding") {
+		t.Errorf("while decoding:\n%s\n%s", v, s)
+	}
+	if cmd == nil {
+		t.Fatal("no decode command")
+	}
+	pump(t, p.Update, cmd, 30*time.Second, insKeep, func() bool { return !p.decoding })
+	begin = time.Now()
+	v = insFlat(p.View(100, 30))
+	if d := time.Since(begin); d > 100*time.Millisecond {
+		t.Errorf("View of a decoded 5 MB paste took %s", d)
+	}
+	if !p.Findings().Has("cookie-too-large") || !strings.Contains(v, "cookie-too-large") {
+		t.Errorf("findings %v\n%s", p.Findings(), v)
+	}
+	if strings.Contains(v, strings.Repeat("A", 200)) {
+		t.Error("the paste is echoed")
+	}
+	for _, f := range p.Findings() {
+		if len(f.Message) > 2000 {
+			t.Errorf("finding %s carries %d bytes of the paste", f.ID, len(f.Message))
+		}
+	}
+}
+
+func TestInspectorStaleDecodeDropped(t *testing.T) {
+	p := newTestInspector(t, &Config{})
+	old := p.Update(tea.PasteMsg{Content: insFixtureCookie(t)})
+	newer := p.Update(tea.PasteMsg{Content: "garbage"})
+	// The newer decode finishes first; the old one arrives late.
+	p.Update(newer())
+	p.Update(old())
+	if !p.Findings().Has("cookie-none") || p.Findings().Has("cookie-signer-differs") {
+		t.Errorf("a stale decode won: %v", p.Findings())
+	}
+}
+
+func TestInspectorLooksUpTokens(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	seed := pgtest.SeedBetterAuth(t, dsn, pgtest.SeedOptions{Users: 1, SessionsPerUser: 1})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db, err := database.Open(ctx, database.Options{URL: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	schema, _, err := db.DetectSchema(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	p := newTestInspector(t, &Config{Timeout: 10 * time.Second})
+	insPaste(t, p, seed.CookieName+"="+seed.Sessions[0].Cookie)
+	if v := insFlat(p.View(200, 40)); !strings.Contains(v, "not connected") {
+		t.Errorf("before the database:\n%s", v)
+	}
+	// The database arriving re-checks the paste and looks the token up.
+	pump(t, p.Update, p.Update(DBReadyMsg{DB: db, Schema: schema}), 20*time.Second, insKeep, func() bool { return !p.decoding && !p.lookup })
+	v := insFlat(p.View(200, 40))
+	if !strings.Contains(v, "✓ session-valid: session "+seed.Sessions[0].ID+" of "+seed.Users[0].Email) {
+		t.Errorf("after the lookup:\n%s", v)
+	}
+	if s := insFlat(p.Summary(80, 4)); !strings.Contains(s, "db: session-valid") {
+		t.Errorf("summary: %s", s)
+	}
+	if !p.Findings().Has("session-valid") {
+		t.Errorf("findings %v", p.Findings())
+	}
+	if strings.Contains(v, seed.Sessions[0].Token) {
+		t.Fatal("the token is on screen")
+	}
+	// A heartbeat with the same database starts nothing.
+	if cmd := p.Update(DBReadyMsg{DB: db, Schema: schema}); cmd != nil {
+		t.Error("a repeated DBReadyMsg re-decoded")
+	}
+	// The database going away drops the rows.
+	pump(t, p.Update, p.Update(DBReadyMsg{}), 10*time.Second, insKeep, func() bool { return !p.decoding })
+	if v := insFlat(p.View(200, 40)); !strings.Contains(v, "not connected") || p.Findings().Has("session-valid") {
+		t.Errorf("after the database went away:\n%s", v)
+	}
+}
+
+func TestInspectorWidthSweep(t *testing.T) {
+	p := newTestInspector(t, &Config{})
+	states := map[string]func(){
+		"empty":   func() {},
+		"decoded": func() { insPaste(t, p, insFixtureCookie(t)+"; other=1") },
+		"setcookie": func() {
+			insPaste(t, p, "Set-Cookie: better-auth.session_token=abc.def; Path=/; SameSite=None\nSet-Cookie: better-auth.session_data=eyJzZXNzaW9uIjp7fX0; Max-Age=300")
+		},
+		"editing": func() { p.Update(press("i")); p.Update(press("x")) },
+	}
+	for _, name := range []string{"empty", "decoded", "setcookie", "editing"} {
+		states[name]()
+		for w := 40; w <= 200; w += 7 {
+			for _, h := range []int{3, 8, 20, 50} {
+				checkFits(t, name+" view", p.View(w, h), w, h)
+			}
+			checkFits(t, name+" summary", p.Summary(w, 4), w, 4)
+		}
+		// Scrolled all the way down, the view still fits.
+		for range 200 {
+			p.Update(press("j"))
+		}
+		checkFits(t, name+" scrolled", p.View(60, 10), 60, 10)
+		p.scroll = 0
+	}
+}

@@ -1,0 +1,389 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/authtui/authtui/internal/pgtest"
+	"github.com/authtui/authtui/internal/probe/database"
+)
+
+var testNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+// fakeSessions are rows as the probe returns them, hostile ones included.
+func fakeSessions(n int) []database.Session {
+	var out []database.Session
+	for i := range n {
+		s := database.Session{
+			ID:          fmt.Sprintf("sess%03d", i),
+			UserID:      fmt.Sprintf("user%03d", i%7),
+			Email:       fmt.Sprintf("user%d@example.com", i%7),
+			Name:        "User",
+			TokenPrefix: "abcdef…",
+			CreatedAt:   testNow.Add(-time.Duration(i) * time.Minute),
+			ExpiresAt:   testNow.Add(7*24*time.Hour - time.Duration(i)*time.Hour),
+			IPAddress:   "203.0.113.7",
+			UserAgent:   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+			Active:      true,
+		}
+		switch i % 5 {
+		case 1:
+			s.UserAgent = pgtest.SeedHostileUserAgent
+		case 2:
+			s.Email, s.IPAddress = "用户名很长的邮箱地址@例子.公司", "2001:db8:85a3::8a2e:370:7334"
+		case 3:
+			s.Active, s.ExpiresAt = false, testNow.Add(-time.Hour)
+		case 4:
+			s.UserMissing, s.Email = true, ""
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// fakeReady connects p to a database it never queries: the load the
+// DBReadyMsg starts is dropped, and pages are fed in by hand.
+func fakeReady(t testing.TB, allowWrites bool) (*sessionsPane, *timers) {
+	cfg := Config{AllowWrites: allowWrites}
+	cfg.defaults()
+	p := newSessionsPane(&cfg, newStyles())
+	tm := &timers{}
+	p.tick, p.now = tm.tick, func() time.Time { return testNow }
+	schema := &database.Schema{Session: &database.Table{Schema: "public", Name: "session"}}
+	if p.Update(DBReadyMsg{DB: &database.DB{}, Schema: schema}) == nil {
+		t.Fatal("a DBReadyMsg with a session table must start a load")
+	}
+	return p, tm
+}
+
+func feed(p *sessionsPane, rows []database.Session, elapsed time.Duration, hint string) tea.Cmd {
+	return p.Update(sessionsLoadedMsg{gen: p.gen, seq: p.seq, page: &database.SessionsPage{Sessions: rows, Elapsed: elapsed, IndexHint: hint}})
+}
+
+func TestSessionsPaneWaitsForDB(t *testing.T) {
+	cfg := Config{}
+	cfg.defaults()
+	p := newSessionsPane(&cfg, newStyles())
+	if p.Init() != nil || p.Update(DBReadyMsg{}) != nil {
+		t.Fatal("no database, no I/O")
+	}
+	if v := flat(p.View(80, 10)); !strings.Contains(v, "Waiting for the database") {
+		t.Errorf("view: %s", v)
+	}
+	p.Update(DBReadyMsg{DB: &database.DB{}, Schema: &database.Schema{}})
+	if v := flat(p.View(80, 10)); !strings.Contains(v, "no session table") {
+		t.Errorf("schema without a session table: %s", v)
+	}
+	sweep(t, "waiting", p)
+}
+
+// Slow pages double the refresh interval up to a minute; fast ones bring
+// it back down; the pane says so.
+func TestSessionsPaneBacksOff(t *testing.T) {
+	p, tm := fakeReady(t, false)
+	rows := fakeSessions(3)
+	want := []time.Duration{6, 12, 24, 48, 60, 60}
+	for _, w := range want {
+		feed(p, rows, 150*time.Millisecond, "")
+		if _, d := lastTimer[sessionsTickMsg](t, tm); d != w*time.Second {
+			t.Fatalf("slow page: next refresh in %s, want %ds", d, w)
+		}
+	}
+	if v := flat(p.View(120, 20)); !strings.Contains(v, "! slow queries: refresh every 1m0s · last query 150ms at 10:00:00") {
+		t.Errorf("view: %s", v)
+	}
+	if s := flat(p.Summary(50, 4)); !strings.Contains(s, "! slow: refresh every 1m0s") {
+		t.Errorf("summary: %s", s)
+	}
+	for _, w := range []time.Duration{30 * time.Second, 15 * time.Second, 7500 * time.Millisecond, 3750 * time.Millisecond, 3 * time.Second, 3 * time.Second} {
+		feed(p, rows, 2*time.Millisecond, "")
+		if _, d := lastTimer[sessionsTickMsg](t, tm); d != w {
+			t.Fatalf("fast page: next refresh in %s, want %s", d, w)
+		}
+	}
+	if v := flat(p.View(120, 20)); !strings.Contains(v, "refresh every 3s · last query 2.0ms") {
+		t.Errorf("view: %s", v)
+	}
+
+	// The timer fires a load; an overtaken load's result is dropped.
+	tick, _ := lastTimer[sessionsTickMsg](t, tm)
+	if p.Update(tick) == nil {
+		t.Fatal("the refresh timer did not load")
+	}
+	stale := sessionsLoadedMsg{gen: p.gen, seq: p.seq - 1, page: &database.SessionsPage{}}
+	if p.Update(stale) != nil || len(p.rows) != 3 {
+		t.Errorf("a stale page was taken: %d rows", len(p.rows))
+	}
+	if p.Update(tick) != nil {
+		t.Error("a used timer loaded again")
+	}
+}
+
+func TestSessionsPaneHighlightsNewRows(t *testing.T) {
+	p, _ := fakeReady(t, false)
+	rows := fakeSessions(4)
+	feed(p, rows[1:], time.Millisecond, "")
+	if len(p.newUntil) != 0 {
+		t.Errorf("the first load highlights %v", p.newUntil)
+	}
+	feed(p, rows, time.Millisecond, "")
+	line := func() string {
+		for _, l := range strings.Split(ansi.Strip(p.View(120, 20)), "\n") {
+			if strings.Contains(l, "user0@example.com") {
+				return l
+			}
+		}
+		return ""
+	}
+	if l := line(); !strings.HasPrefix(l, "+now") {
+		t.Errorf("the new row is not marked: %q", l)
+	}
+	p.now = func() time.Time { return testNow.Add(sessionsNewFor) }
+	if l := line(); strings.HasPrefix(l, "+") {
+		t.Errorf("still marked after %s: %q", sessionsNewFor, l)
+	}
+}
+
+func TestSessionsPaneNavigation(t *testing.T) {
+	p, _ := fakeReady(t, false)
+	feed(p, fakeSessions(100), time.Millisecond, "")
+	p.View(120, 24) // learns how many rows fit
+	key := func(k tea.KeyPressMsg) { p.Update(k) }
+	key(press("j"))
+	key(press("down"))
+	if p.Selection() != "sess002" {
+		t.Errorf("after j, down: %q", p.Selection())
+	}
+	key(press("k"))
+	if p.Selection() != "sess001" {
+		t.Errorf("after k: %q", p.Selection())
+	}
+	key(press("G"))
+	if p.Selection() != "sess099" {
+		t.Errorf("after G: %q", p.Selection())
+	}
+	key(press("g"))
+	if p.Selection() != "sess000" {
+		t.Errorf("after g: %q", p.Selection())
+	}
+	key(tea.KeyPressMsg{Code: tea.KeyPgDown})
+	if p.cursor != p.visible-1 {
+		t.Errorf("pgdown: cursor %d with %d rows visible", p.cursor, p.visible)
+	}
+	key(tea.KeyPressMsg{Code: tea.KeyPgUp})
+	if p.cursor != 0 {
+		t.Errorf("pgup: cursor %d", p.cursor)
+	}
+	// The wheel scrolls the window and drags the selection along.
+	for range 4 {
+		p.Update(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
+	}
+	if p.offset != 12 || p.cursor != 12 {
+		t.Errorf("wheel: offset %d cursor %d", p.offset, p.cursor)
+	}
+	if v := ansi.Strip(p.View(120, 24)); strings.Contains(v, "11m ago") || !strings.Contains(v, "12m ago") {
+		t.Errorf("the view did not scroll:\n%s", v)
+	}
+	p.Update(tea.MouseWheelMsg{Button: tea.MouseWheelUp})
+	if p.offset != 9 {
+		t.Errorf("wheel up: offset %d", p.offset)
+	}
+}
+
+// Revoke is not even bound without --allow-writes.
+func TestSessionsPaneReadOnlyOffersNoRevoke(t *testing.T) {
+	p, _ := fakeReady(t, false)
+	feed(p, fakeSessions(3), time.Millisecond, "")
+	for _, b := range p.Keys() {
+		if b.Enabled() && b.Help().Key == "x" {
+			t.Error("x is offered read-only")
+		}
+	}
+	if cmd := p.Update(press("x")); cmd != nil || p.Capturing() || p.confirm != nil {
+		t.Error("x asked to revoke read-only")
+	}
+	w, _ := fakeReady(t, true)
+	if !key.Matches(press("x"), w.keys.Revoke) {
+		t.Error("x is not bound with --allow-writes")
+	}
+}
+
+func TestSessionsPaneWidthSweep(t *testing.T) {
+	p, _ := fakeReady(t, true)
+	feed(p, fakeSessions(60), time.Millisecond, `CREATE INDEX CONCURRENTLY "session_created_id_idx" ON "public"."session" ("createdAt" DESC, "id" DESC);`)
+	p.Update(press("j"))
+	modes := []struct {
+		name       string
+		enter, out []tea.Msg
+	}{
+		{"table", nil, nil},
+		{"filtering", []tea.Msg{press("/"), press("u"), press("s")}, []tea.Msg{press("esc"), press("esc")}},
+		{"filtered", []tea.Msg{press("/"), press("r"), press("enter")}, []tea.Msg{press("esc")}},
+		{"detail", []tea.Msg{press("enter")}, []tea.Msg{press("esc")}},
+		{"confirm", []tea.Msg{press("x")}, []tea.Msg{press("n")}},
+	}
+	for _, m := range modes {
+		for _, msg := range m.enter {
+			p.Update(msg)
+		}
+		sweep(t, m.name, p)
+		if v := p.View(200, 60); strings.Contains(ansi.Strip(v), "\x1b") || strings.Contains(v, "\x07") {
+			t.Errorf("%s: raw control characters in the view", m.name)
+		}
+		for _, msg := range m.out {
+			p.Update(msg)
+		}
+		if p.Capturing() || p.detailID != "" || p.filter.Value() != "" {
+			t.Fatalf("%s: did not leave the mode", m.name)
+		}
+	}
+	p.Update(DBReadyMsg{}) // the database went away: the last load stays, marked
+	if v := flat(p.View(100, 20)); !strings.Contains(v, "database unavailable") || !strings.Contains(v, "user0@example.com") {
+		t.Errorf("after losing the database: %s", v)
+	}
+	sweep(t, "stale", p)
+}
+
+// Against PostgreSQL with BetterAuth's own rows.
+func TestSessionsPaneLive(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	seed := pgtest.SeedBetterAuth(t, dsn, pgtest.SeedOptions{})
+	r := newRig(t, Config{Database: database.Options{URL: dsn}, AllowWrites: true})
+	ro, rw := r.addSessions(false), r.addSessions(true)
+	r.run(r.db.Init())
+	if len(ro.rows) != len(seed.Sessions) || len(rw.rows) != len(seed.Sessions) {
+		t.Fatalf("loaded %d and %d rows, seeded %d: %s", len(ro.rows), len(rw.rows), len(seed.Sessions), flat(ro.View(120, 20)))
+	}
+	if _, d := lastTimer[sessionsTickMsg](t, r.sessT[0]); d != ro.cfg.SessionsEvery {
+		t.Errorf("refresh armed for %s", d)
+	}
+
+	t.Run("list", func(t *testing.T) {
+		raw := ro.View(200, 40)
+		v := ansi.Strip(raw)
+		for _, u := range seed.Users {
+			if !strings.Contains(v, u.Email) {
+				t.Errorf("no %s in\n%s", u.Email, v)
+			}
+		}
+		for _, s := range seed.Sessions {
+			if strings.Contains(v, s.Token) || strings.Contains(v, s.Token[:8]) {
+				t.Errorf("more than the token prefix of %s is on screen", s.ID)
+			}
+			if !strings.Contains(v, database.TokenPrefix(s.Token)) {
+				t.Errorf("the prefix of %s is not on screen", s.ID)
+			}
+		}
+		if strings.Contains(raw, "\x07") || strings.Contains(raw, "\x1b]") || strings.ContainsAny(v, "\x1b\x07") {
+			t.Errorf("the hostile user agent reached the terminal raw: %q", raw)
+		}
+		if !strings.Contains(v, `evil\x1b]0;pwned\x07agent`) {
+			t.Errorf("the hostile user agent is not shown escaped:\n%s", v)
+		}
+		if !strings.Contains(v, "refresh every 3s · last query") {
+			t.Errorf("no refresh status:\n%s", v)
+		}
+		if ro.Selection() != ro.rows[0].ID || len(ro.Findings()) != 0 {
+			t.Errorf("selection %q, findings %v", ro.Selection(), ro.Findings())
+		}
+	})
+
+	t.Run("filter", func(t *testing.T) {
+		ro.Update(press("/"))
+		if !ro.Capturing() {
+			t.Fatal("/ did not open the filter")
+		}
+		for _, c := range "USER2@" {
+			ro.Update(press(string(c)))
+		}
+		v := ansi.Strip(ro.View(200, 40))
+		if !strings.Contains(v, "user2@example.com") || strings.Contains(v, "user1@example.com") || strings.Contains(v, "user3@example.com") {
+			t.Errorf("filter USER2@:\n%s", v)
+		}
+		ro.Update(press("enter"))
+		if ro.Capturing() || len(ro.shown) != 2 {
+			t.Errorf("enter: capturing %v, %d rows", ro.Capturing(), len(ro.shown))
+		}
+		ro.Update(press("esc"))
+		if len(ro.shown) != len(ro.rows) {
+			t.Errorf("esc did not clear the filter: %d rows", len(ro.shown))
+		}
+	})
+
+	t.Run("detail", func(t *testing.T) {
+		var hostile database.Session
+		for i, s := range ro.rows {
+			if s.UserAgent == pgtest.SeedHostileUserAgent {
+				hostile = s
+				for ro.cursor != i {
+					ro.Update(press("j"))
+				}
+			}
+		}
+		ro.Update(press("enter"))
+		raw := ro.View(120, 30)
+		v := flat(raw)
+		for _, want := range []string{"Session " + hostile.ID, hostile.Email, "(prefix only)", hostile.ExpiresAt.Format(time.RFC3339), "in 6d", "✓ active", `evil\x1b]0;pwned\x07agent`} {
+			if !strings.Contains(v, want) {
+				t.Errorf("detail lacks %q: %s", want, v)
+			}
+		}
+		if strings.Contains(raw, "\x07") || strings.Contains(raw, "\x1b]") {
+			t.Error("the detail view prints the user agent raw")
+		}
+		ro.Update(press("esc"))
+		if ro.detailID != "" || !strings.Contains(flat(ro.View(120, 30)), "CREATED EMAIL") {
+			t.Error("esc did not close the detail")
+		}
+	})
+
+	t.Run("revoke", func(t *testing.T) {
+		victim := rw.rows[2]
+		rw.Update(press("j"))
+		rw.Update(press("j"))
+		if rw.Selection() != victim.ID {
+			t.Fatalf("selected %q, want %q", rw.Selection(), victim.ID)
+		}
+		rw.Update(press("x"))
+		if !rw.Capturing() {
+			t.Fatal("x did not ask")
+		}
+		want := fmt.Sprintf("revoke session %s of %s? y/n", victim.ID, victim.Email)
+		if v := flat(rw.View(200, 30)); !strings.Contains(v, want) {
+			t.Errorf("no %q in %s", want, v)
+		}
+		r.run(rw.Update(press("y")))
+		if len(r.status) == 0 || r.status[len(r.status)-1].Error || !strings.Contains(r.status[len(r.status)-1].Text, "revoked session "+victim.ID) {
+			t.Fatalf("status %+v", r.status)
+		}
+		if len(rw.rows) != len(seed.Sessions)-1 || rowHas(rw, victim.ID) {
+			t.Errorf("the revoked row is still listed: %d rows", len(rw.rows))
+		}
+		r.run(ro.Update(press("r")))
+		if rowHas(ro, victim.ID) || len(ro.rows) != len(seed.Sessions)-1 {
+			t.Errorf("the session is still in the database: %d rows", len(ro.rows))
+		}
+	})
+
+	t.Run("sweep", func(t *testing.T) {
+		sweep(t, "live", rw)
+		rw.Update(press("enter"))
+		sweep(t, "live detail", rw)
+		rw.Update(press("esc"))
+	})
+}
+
+func rowHas(p *sessionsPane, id string) bool {
+	for _, r := range p.rows {
+		if r.ID == id {
+			return true
+		}
+	}
+	return false
+}
