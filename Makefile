@@ -49,15 +49,10 @@ fuzz:
 bench:
 	$(GO) test ./internal/probe -run '^$$' -bench . -benchmem
 
-## demo: until the console lands, a tour of the headless probes on the
-## captured fixtures.
-demo: build
-	@echo "== authtui secrets (two services, different secrets)"
-	-$(BIN) secrets --env-file testdata/fixtures/env/auth.env --env-file testdata/fixtures/env/api.env
-	@echo
-	@echo "== authtui decode (a real cookie from the auth service)"
-	-node -e 'process.stdout.write(require("./testdata/fixtures/cache-jwe.json").cookie_header)' | \
-		$(BIN) decode --env-file testdata/fixtures/env/auth.env --env-file testdata/fixtures/env/api.env -
+## demo: a local stack (PostgreSQL, an auth service and an API on another
+## secret) and the console on it; torn down when the console exits.
+demo: deps build $(BA_DIR)/node_modules/.package-lock.json
+	@bash scripts/demo.sh
 
 clean:
 	rm -rf bin
