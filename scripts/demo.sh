@@ -309,9 +309,11 @@ sleep 2
 
 export "$DEMO_PASSWORD_VAR=$DEMO_PASSWORD"
 set +e
-"$AUTHTUI_BIN" --env-file "$AUTH_ENV" --env-file "$API_ENV" \
+# Run from DIR so the env sources are labelled as a project would name
+# them: auth-service/.env and api/.env.
+(cd "$DIR" && "$AUTHTUI_BIN" --env-file auth-service/.env --env-file api/.env \
 	--database-url "$DATABASE_URL" --api-url "$API_URL/api/me" \
-	--email "$DEMO_EMAIL" --password-env "$DEMO_PASSWORD_VAR" --tail "$AUTH_LOG"
+	--email "$DEMO_EMAIL" --password-env "$DEMO_PASSWORD_VAR" --tail auth.log)
 rc=$?
 set -e
 [ "$rc" = 0 ] || say "the console exited with status $rc"

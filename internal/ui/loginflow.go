@@ -73,6 +73,9 @@ type loginPane struct {
 
 	spin   spinner.Model
 	scroll int
+	// follow keeps the newest lines (the running step, then the diagnosis)
+	// in view until the user scrolls up.
+	follow bool
 
 	// Log tail.
 	tail       []tailLine
@@ -285,7 +288,7 @@ func (p *loginPane) Update(msg tea.Msg) tea.Cmd {
 	case tea.MouseWheelMsg:
 		switch msg.Mouse().Button {
 		case tea.MouseWheelUp:
-			p.scroll = max(0, p.scroll-3)
+			p.scroll, p.follow = max(0, p.scrollBase()-3), false
 		case tea.MouseWheelDown:
 			p.scroll = min(p.maxScroll(), p.scroll+3)
 		}
@@ -304,7 +307,7 @@ func (p *loginPane) Update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, p.keys.Replay):
 			return p.replayKey()
 		case key.Matches(msg, p.keys.Up):
-			p.scroll = max(0, p.scroll-1)
+			p.scroll, p.follow = max(0, p.scrollBase()-1), false
 		case key.Matches(msg, p.keys.Down):
 			p.scroll = min(p.maxScroll(), p.scroll+1)
 		}
@@ -434,7 +437,7 @@ func (p *loginPane) start(email, password, replay string) tea.Cmd {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch, done := make(chan login.Event, 16), make(chan *login.Result, 1)
 	p.running, p.cancel, p.events, p.done = true, cancel, ch, done
-	p.steps, p.notice, p.scroll = nil, "", 0
+	p.steps, p.notice, p.scroll, p.follow = nil, "", 0, true
 	if replay != "" {
 		p.target = "replaying session " + insClip(replay, 40) + " (a real user's session)"
 		fps := map[string]bool{}
@@ -850,6 +853,15 @@ func (p *loginPane) fieldMark(i int) string {
 	return "  "
 }
 
+// scrollBase is where scrolling up starts from: the bottom while the
+// view follows the newest lines.
+func (p *loginPane) scrollBase() int {
+	if p.follow || p.running {
+		return p.maxScroll()
+	}
+	return min(p.scroll, p.maxScroll())
+}
+
 func (p *loginPane) maxScroll() int {
 	return max(0, len(p.mainLines(80))-3)
 }
@@ -888,9 +900,9 @@ func (p *loginPane) View(w, h int) string {
 		tail = p.tailLines(max(3, h/3))
 	}
 	avail := h - len(tail)
-	// While running, follow the newest step; otherwise the user scrolls.
+	// Follow the newest step, then the diagnosis, until the user scrolls.
 	start := min(p.scroll, max(0, len(main)-avail))
-	if p.running {
+	if p.running || p.follow {
 		start = max(0, len(main)-avail)
 	}
 	end := min(len(main), start+avail)
