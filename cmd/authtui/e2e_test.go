@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -120,5 +121,36 @@ func TestConsoleEndToEnd(t *testing.T) {
 	s.waitFor(10*time.Second, "EXITED 0")
 	if data, _ := os.ReadFile(logFile); len(strings.TrimSpace(string(data))) > 0 {
 		t.Errorf("the console wrote to stderr: %s", data)
+	}
+}
+
+var colourSGR = regexp.MustCompile(`\x1b\[(?:[0-9]*;)*(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]`)
+
+// NO_COLOR (and --no-color) take every colour out of the console, keeping
+// its marks readable.
+func TestConsoleNoColor(t *testing.T) {
+	if _, err := exec.LookPath("tmux"); err != nil {
+		testenv.Unavailable(t, "tmux not found: install tmux to run the console end-to-end test")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "authtui")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	env := writeEnvFile(t, "auth.env", "BETTER_AUTH_SECRET", secretA)
+	for i, cmdline := range []string{
+		fmt.Sprintf("NO_COLOR=1 %s --env-file %s", bin, env),
+		fmt.Sprintf("%s --no-color --env-file %s", bin, env),
+	} {
+		s := &tmuxSession{t: t, name: fmt.Sprintf("authtui-nocolor-%d", i), sock: filepath.Join(dir, fmt.Sprintf("tmux%d.sock", i))}
+		s.tmux("new-session", "-d", "-s", s.name, "-x", "100", "-y", "30", "-e", "TERM=xterm-256color", "sh", "-c", cmdline+"; sleep 30")
+		t.Cleanup(func() { exec.Command("tmux", "-S", s.sock, "kill-server").Run() })
+		s.waitFor(10*time.Second, "1 Secrets", "base-url-missing")
+		// tmux's own capture emits 39/49 (default colours); any other
+		// foreground or background parameter is a colour.
+		if c := colourSGR.FindString(s.tmux("capture-pane", "-p", "-e", "-t", s.name)); c != "" {
+			t.Errorf("%s: colour sequence %q on screen", cmdline, c)
+		}
+		s.keys("q")
 	}
 }
