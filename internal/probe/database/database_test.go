@@ -444,3 +444,12 @@ func TestPoolerDetection(t *testing.T) {
 		t.Error("pooler mode must stay read-only")
 	}
 }
+
+// DNS failures are classified from the resolver's error; the test does not
+// resolve anything, since the machine's resolver is not on loopback.
+func TestClassifyDNS(t *testing.T) {
+	err := fmt.Errorf("failed to connect: %w", &net.OpError{Op: "dial", Err: &net.DNSError{Name: "db.example.invalid", Err: "no such host", IsNotFound: true}})
+	if ce := classify(err, ""); ce.Class != "dns" || !strings.Contains(ce.Message, "db.example.invalid") {
+		t.Errorf("%+v", ce)
+	}
+}
