@@ -385,14 +385,25 @@ func (m *Model) helpText(w int) string {
 		}
 		b.WriteString("\n")
 	}
-	focus := make([]key.Binding, 0, 5)
-	for _, f := range m.keys.Focus {
-		focus = append(focus, f)
+	// A key the focused pane binds itself is listed there, with its meaning
+	// in that pane, not twice.
+	own := map[string]bool{}
+	for _, b := range m.panes[m.focus].Keys() {
+		for _, k := range b.Keys() {
+			own[k] = true
+		}
 	}
-	write("Global", append(m.keys.list(), key.NewBinding(key.WithKeys("1", "2", "3", "4", "5"), key.WithHelp("1-5", "focus a pane"))))
+	var global []key.Binding
+	for _, b := range m.keys.list() {
+		if len(b.Keys()) == 0 || !own[b.Keys()[0]] {
+			global = append(global, b)
+		}
+	}
+	write("Global", append(global, key.NewBinding(key.WithKeys("1", "2", "3", "4", "5"), key.WithHelp("1-5", "focus a pane"))))
 	write(m.paneTitle(m.focus), m.panes[m.focus].Keys())
-	b.WriteString(m.st.Dim.Render("esc leaves a text field · mouse: click focuses a pane, the wheel scrolls · esc or ? closes this help"))
-	_ = w
+	for _, line := range textsafe.Wrap("esc leaves a text field · mouse: click focuses a pane, the wheel scrolls, m gives the terminal its selection back · esc or ? closes this help", w) {
+		b.WriteString(m.st.Dim.Render(line) + "\n")
+	}
 	return b.String()
 }
 

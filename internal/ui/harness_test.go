@@ -37,10 +37,22 @@ func press(s string) tea.KeyPressMsg {
 // longer (ticks, refresh timers) are dropped: tests drive time themselves.
 func settle(t testing.TB, update func(tea.Msg) tea.Cmd, cmd tea.Cmd, wait time.Duration) {
 	t.Helper()
+	pump(t, update, cmd, wait, func(tea.Msg) bool { return true }, nil)
+}
+
+// pump runs cmd and feeds the messages keep accepts back into update,
+// breadth first, until until() holds or nothing is left. Each command may
+// take up to wait; ticks the test does not want (spinner frames, cursor
+// blinks) are dropped by keep, so they never loop.
+func pump(t testing.TB, update func(tea.Msg) tea.Cmd, cmd tea.Cmd, wait time.Duration, keep func(tea.Msg) bool, until func() bool) {
+	t.Helper()
 	queue := []tea.Cmd{cmd}
 	for steps := 0; len(queue) > 0; steps++ {
-		if steps > 10000 {
-			t.Fatal("settle: runaway commands")
+		if until != nil && until() {
+			return
+		}
+		if steps > 5000 {
+			t.Fatal("pump: runaway commands")
 		}
 		c := queue[0]
 		queue = queue[1:]
@@ -59,7 +71,7 @@ func settle(t testing.TB, update func(tea.Msg) tea.Cmd, cmd tea.Cmd, wait time.D
 			queue = append(queue, batch...)
 			continue
 		}
-		if msg == nil {
+		if msg == nil || !keep(msg) {
 			continue
 		}
 		queue = append(queue, update(msg))

@@ -66,44 +66,6 @@ func insFixtureCookie(t testing.TB) string {
 	return f.CookieHeader
 }
 
-// pump runs cmd and feeds the messages keep accepts back into update,
-// breadth first, until until() holds or nothing is left. Each command may
-// take up to wait; ticks the test does not want (spinner frames, cursor
-// blinks) are dropped by keep, so they never loop.
-func pump(t testing.TB, update func(tea.Msg) tea.Cmd, cmd tea.Cmd, wait time.Duration, keep func(tea.Msg) bool, until func() bool) {
-	t.Helper()
-	queue := []tea.Cmd{cmd}
-	for steps := 0; len(queue) > 0; steps++ {
-		if until != nil && until() {
-			return
-		}
-		if steps > 5000 {
-			t.Fatal("pump: runaway commands")
-		}
-		c := queue[0]
-		queue = queue[1:]
-		if c == nil {
-			continue
-		}
-		ch := make(chan tea.Msg, 1)
-		go func() { ch <- c() }()
-		var msg tea.Msg
-		select {
-		case msg = <-ch:
-		case <-time.After(wait):
-			continue
-		}
-		if batch, ok := msg.(tea.BatchMsg); ok {
-			queue = append(queue, batch...)
-			continue
-		}
-		if msg == nil || !keep(msg) {
-			continue
-		}
-		queue = append(queue, update(msg))
-	}
-}
-
 func insKeep(msg tea.Msg) bool {
 	switch msg.(type) {
 	case inspDecodedMsg, inspLookedUpMsg:
