@@ -59,7 +59,7 @@ Example:
 	if l.email != "" && l.passwordEnv != "" {
 		cfg.Login.Password = a.getenv(l.passwordEnv)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	opts := []tea.ProgramOption{tea.WithContext(ctx)}
 	if cfg.NoColor {

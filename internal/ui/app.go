@@ -150,7 +150,7 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		case msg.String() == "esc", msg.String() == "q", key.Matches(msg, k.Help), key.Matches(msg, k.Findings):
 			m.over = overlayNone
 		case msg.String() == "j", msg.String() == "down":
-			m.findingsScroll++
+			m.findingsScroll = min(m.findingsScroll+1, max(0, len(m.allFindings())*4))
 		case msg.String() == "k", msg.String() == "up":
 			m.findingsScroll = max(0, m.findingsScroll-1)
 		}
@@ -328,7 +328,7 @@ func (m *Model) header() string {
 	if m.baseURL != "" {
 		server = m.baseURL
 	}
-	line1 := m.st.Accent.Render("authtui") + " " + m.st.Dim.Render(textsafe.Clean(src)+" · db "+textsafe.Clean(db)+" · "+textsafe.Clean(server))
+	line1 := m.st.Accent.Render("authtui") + " " + m.st.Dim.Render(textsafe.Clean(src)+" · db "+textsafe.Clean(db)+" · "+textsafe.URL(server))
 	e, w, _ := m.allFindings().Count()
 	var line2 string
 	switch {

@@ -114,6 +114,22 @@ func (p *databasePane) SetFocused(f bool)   { p.focused = f }
 // Selection is the target without user or password: safe to paste.
 func (p *databasePane) Selection() string { return p.label }
 
+// Close ends the pool on quit; results still in flight see a new gen and
+// close their own connection. pgxpool's Close waits for running queries,
+// so it gets a second at most.
+func (p *databasePane) Close() {
+	p.gen++
+	if db := p.db; db != nil {
+		p.db = nil
+		done := make(chan struct{})
+		go func() { db.Close(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+		}
+	}
+}
+
 func (p *databasePane) Init() tea.Cmd {
 	if p.cfg.Database.URL == "" {
 		return nil // SecretsLoadedMsg may bring DATABASE_URL

@@ -12,11 +12,12 @@ func fit(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	n := ansi.StringWidth(s)
-	if n > w {
-		return ansi.Truncate(s, w, "…")
+	if ansi.StringWidth(s) > w {
+		// Truncate drops a double-width rune it would split, so the result
+		// can be a cell short: pad it back to exactly w.
+		s = ansi.Truncate(s, w, "…")
 	}
-	return s + strings.Repeat(" ", w-n)
+	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
 }
 
 // block clips or pads text to exactly w × h cells.

@@ -432,7 +432,7 @@ func inspInputKind(in probe.ParsedInput) string {
 // inspBuild formats a report for display. Every string that came from the
 // paste or the database is cleaned and clipped here, once, not per frame.
 func inspBuild(rep probe.DecodeReport, size int, kind string, dbOn bool, dbState string) *inspResult {
-	res := &inspResult{size: size, kind: kind, rep: rep, candidates: len(rep.Candidates), dbState: dbState, url: insClip(rep.URL, 120)}
+	res := &inspResult{size: size, kind: kind, rep: rep, candidates: len(rep.Candidates), dbState: dbState, url: insClip(textsafe.URL(rep.URL), 120)}
 	if len(rep.Ignored) > 0 {
 		res.ignored = insClip(strings.Join(rep.Ignored, "; "), 300)
 	}

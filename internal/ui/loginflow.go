@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/login"
+	"github.com/authtui/authtui/internal/probe/textsafe"
 )
 
 // Log tail limits: enough to see what the auth service said during a run,
@@ -83,6 +85,7 @@ type loginPane struct {
 	tailName   string
 	tailNote   string
 	tailCancel context.CancelFunc
+	tailProc   *tailProc // the running --tail-cmd, for Close
 	tailCh     chan tailItem
 	tailFile   tailFileState
 	closed     bool
@@ -223,6 +226,28 @@ func (p *loginPane) Close() {
 	if p.tailCancel != nil {
 		p.tailCancel()
 		p.tailCancel = nil
+	}
+	if p.tailProc != nil {
+		// The program exits right after Close: wait for the command to
+		// go, and kill its whole group if SIGTERM was not enough.
+		p.tailProc.stop(2500 * time.Millisecond)
+		p.tailProc = nil
+	}
+}
+
+// tailProc is a running --tail-cmd: its process group and when it ended.
+type tailProc struct {
+	pid  atomic.Int64
+	done chan struct{}
+}
+
+func (t *tailProc) stop(grace time.Duration) {
+	select {
+	case <-t.done:
+	case <-time.After(grace):
+		if pid := t.pid.Load(); pid > 0 {
+			syscall.Kill(-int(pid), syscall.SIGKILL)
+		}
 	}
 }
 
@@ -478,7 +503,7 @@ func (p *loginPane) waitCmd() tea.Cmd {
 
 func (p *loginPane) apply(e login.Event) {
 	s := loginStep{step: e.Step, title: insClip(e.Title, 60), status: e.Status, http: e.HTTPStatus, dur: e.Duration,
-		detail: insClip(e.Detail, 400), redirect: insClip(e.Redirect, 200)}
+		detail: insClip(e.Detail, 400), redirect: insClip(textsafe.URL(e.Redirect), 200)}
 	if e.Phase == "end" {
 		for i := len(p.steps) - 1; i >= 0; i-- {
 			if p.steps[i].step == e.Step && p.steps[i].status == login.StatusRunning {
@@ -525,7 +550,7 @@ func (p *loginPane) addTail(lines []tailLine) {
 
 func newTailLine(s string) tailLine {
 	s = strings.TrimRight(s, "\r")
-	return tailLine{text: insClip(s, tailLineRunes), hot: tailHot.MatchString(s)}
+	return tailLine{text: insClip(textsafe.RedactCredentials(s), tailLineRunes), hot: tailHot.MatchString(s)}
 }
 
 // tailFileCmd polls the file after delay (0: now).
@@ -618,10 +643,13 @@ func (p *loginPane) tailProcCmd() tea.Cmd {
 	p.tailCancel = cancel
 	ch := make(chan tailItem, 256)
 	p.tailCh = ch
+	proc := &tailProc{done: make(chan struct{})}
+	p.tailProc = proc
 	gen, line := p.tailGen, p.cfg.TailCmd
 	wait := tailWait(gen, ch)
 	return func() tea.Msg {
-		if err := startTail(ctx, line, ch); err != nil {
+		if err := startTail(ctx, line, ch, proc); err != nil {
+			close(proc.done)
 			return loginTailProcMsg{gen: gen, ended: true, note: "cannot start: " + insClip(err.Error(), 200)}
 		}
 		return wait()
@@ -661,7 +689,7 @@ func tailWait(gen int, ch <-chan tailItem) tea.Cmd {
 	}
 }
 
-func startTail(ctx context.Context, line string, ch chan<- tailItem) error {
+func startTail(ctx context.Context, line string, ch chan<- tailItem, proc *tailProc) error {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return err
@@ -677,6 +705,7 @@ func startTail(ctx context.Context, line string, ch chan<- tailItem) error {
 		return err
 	}
 	pw.Close() // the child holds the write end now; EOF comes when it exits
+	proc.pid.Store(int64(cmd.Process.Pid))
 	go func() {
 		defer close(ch)
 		defer pr.Close()
@@ -705,7 +734,9 @@ func startTail(ctx context.Context, line string, ch chan<- tailItem) error {
 			}
 		}
 		note := "command exited"
-		if err := cmd.Wait(); err != nil {
+		err := cmd.Wait()
+		close(proc.done)
+		if err != nil {
 			note = "command exited: " + insClip(err.Error(), 100)
 		}
 		if ctx.Err() != nil {
@@ -753,7 +784,7 @@ func (p *loginPane) mainLines(w int) []string {
 	if server == "" {
 		server = "no auth service URL"
 	}
-	head := "server " + insClip(server, 100)
+	head := "server " + insClip(textsafe.URL(server), 100)
 	if p.target != "" {
 		head += " · " + p.target
 	}

@@ -30,6 +30,9 @@ type secretsPane struct {
 	load    finding.List // env-file-unreadable
 	sig     string       // size+mtime of the env files at the last load
 	cursor  int
+	// seq numbers loads: a reload started by a key and one started by a
+	// file change can finish in either order, and only the newest counts.
+	seq int
 
 	keys struct{ Up, Down key.Binding }
 }
@@ -39,6 +42,7 @@ type (
 	secretsPollMsg struct{ sig string }
 	secretsLoadMsg struct {
 		SecretsLoadedMsg
+		seq  int
 		sig  string
 		load finding.List
 	}
@@ -98,10 +102,12 @@ func fileSig(files []string) string {
 func (p *secretsPane) loadCmd() tea.Cmd {
 	cfg := *p.cfg
 	files := p.envFiles()
+	p.seq++
+	seq := p.seq
 	return func() tea.Msg {
 		sig := fileSig(files)
 		sources, load := probe.LoadSources(probe.SourceOptions{EnvFiles: cfg.EnvFiles, Dir: cfg.Dir, Environ: cfg.Environ})
-		msg := secretsLoadMsg{sig: sig, load: load}
+		msg := secretsLoadMsg{seq: seq, sig: sig, load: load}
 		msg.Sources = sources
 		msg.Report = probe.CheckSecrets(sources)
 		for _, s := range sources {
@@ -128,6 +134,9 @@ func (p *secretsPane) pollCmd() tea.Cmd {
 func (p *secretsPane) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case secretsLoadMsg:
+		if msg.seq != p.seq {
+			return nil
+		}
 		first := !p.loaded
 		p.loaded, p.sources, p.report, p.load, p.sig = true, msg.Sources, msg.Report, msg.load, msg.sig
 		p.cursor = min(p.cursor, max(0, len(p.report.Sources)-1))

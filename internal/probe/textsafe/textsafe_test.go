@@ -44,3 +44,30 @@ func FuzzClean(f *testing.F) {
 		}
 	})
 }
+
+func TestURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://auth.example.com/api/auth":                           "https://auth.example.com/api/auth",
+		"https://user:hunter2@auth.example.com/x":                     "https://auth.example.com/x",
+		"http://localhost:3000/reset-password?token=abcdefghijklmnop": "http://localhost:3000/reset-password?…",
+		"/login?next=%1b]0;pwned%07":                                  "/login?next=%1b]0;pwned%07",
+		"https://a.example/\x1b[2J":                                   `https://a.example/\x1b[2J`,
+	} {
+		if got := URL(in); got != want {
+			t.Errorf("URL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestRedactCredentials(t *testing.T) {
+	for in, want := range map[string]string{
+		"Set-Cookie: better-auth.session_token=Ab12Cd34Ef56Gh78.sig%2Bsig%3D; Path=/": "Set-Cookie: better-auth.session_token=Ab12Cd…; Path=/",
+		"authorization: Bearer Ab12Cd34Ef56Gh78Ij90":                                  "authorization: Bearer Ab12Cd…",
+		`{"token":"Ab12Cd34Ef56Gh78Ij90"}`:                                            `{"token":"Ab12Cd…"}`,
+		"GET /api/auth/get-session 200 6.5ms session=found":                           "GET /api/auth/get-session 200 6.5ms session=found",
+	} {
+		if got := RedactCredentials(in); got != want {
+			t.Errorf("RedactCredentials(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
