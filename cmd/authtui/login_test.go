@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"net"
+	"github.com/authtui/authtui/internal/testenv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,21 +190,7 @@ func TestLoginStoppedServer(t *testing.T) {
 }
 
 func TestLoginHangingServer(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
-	env := writeEnvFile(t, "auth.env", "BETTER_AUTH_SECRET", secretA, "BETTER_AUTH_URL", "http://"+l.Addr().String())
+	env := writeEnvFile(t, "auth.env", "BETTER_AUTH_SECRET", secretA, "BETTER_AUTH_URL", "http://"+testenv.SilentListener(t))
 	out, r := check(t, append([]string{"--env-file", env}, creds()...)...)
 	if r.code != exitFound || !out.has("server-timeout") {
 		t.Fatalf("exit %d, findings %v", r.code, out.ids())

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
+	"github.com/authtui/authtui/internal/testenv"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -191,21 +191,7 @@ func TestLoginFlowAgainstBetterAuth(t *testing.T) {
 
 func TestLoginFlowCancel(t *testing.T) {
 	// A server that accepts connections and never answers.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	url := "http://" + l.Addr().String()
+	url := "http://" + testenv.SilentListener(t)
 	cfg := &Config{Timeout: 20 * time.Second, Login: login.Options{BaseURL: url, Email: "a@example.com", Password: "x"}}
 	p := newTestLogin(t, cfg, url)
 	cmd := p.Update(press("enter"))

@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"fmt"
+	"github.com/authtui/authtui/internal/testenv"
 	"net"
 	"net/url"
 	"slices"
@@ -371,25 +372,14 @@ func TestConnectErrorClasses(t *testing.T) {
 	closed := l.Addr().String()
 	l.Close()
 
-	// A listener that accepts and never answers.
-	silent, _ := net.Listen("tcp", "127.0.0.1:0")
-	t.Cleanup(func() { silent.Close() })
-	go func() {
-		for {
-			c, err := silent.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
+	silent := testenv.SilentListener(t)
 
 	const pw = "hunter2-not-in-output"
 	for _, tc := range []struct {
 		name, url, class string
 	}{
 		{"refused", "postgres://app:" + pw + "@" + closed + "/x?sslmode=disable", "refused"},
-		{"silent server", "postgres://app:" + pw + "@" + silent.Addr().String() + "/x?sslmode=disable", "timeout"},
+		{"silent server", "postgres://app:" + pw + "@" + silent + "/x?sslmode=disable", "timeout"},
 		{"unknown role", "postgres://nosuchrole:" + pw + "@" + u.Host + "/postgres?sslmode=disable", "auth"},
 		{"tls required", "postgres://postgres:" + pw + "@" + u.Host + "/postgres?sslmode=require", "tls"},
 		{"bad url", "postgres://app:" + pw + "@[::1/x", "config"},

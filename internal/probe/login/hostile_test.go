@@ -2,6 +2,7 @@ package login
 
 import (
 	"context"
+	"github.com/authtui/authtui/internal/testenv"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -39,22 +40,8 @@ func runAgainst(t *testing.T, url string, opts Options) *Result {
 }
 
 func TestHangingServerTimesOut(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close() // accept, read nothing, answer nothing
-		}
-	}()
 	start := time.Now()
-	res := runAgainst(t, "http://"+l.Addr().String(), Options{})
+	res := runAgainst(t, "http://"+testenv.SilentListener(t), Options{})
 	if !res.Findings.Has(finding.ServerTimeout) {
 		t.Fatalf("findings %v", res.Findings)
 	}
