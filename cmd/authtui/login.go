@@ -63,9 +63,8 @@ func (l *loginFlags) password(a *app) (string, error) {
 	return string(pw), nil
 }
 
-// setup resolves everything a login run needs; the caller closes the DB.
-func (l *loginFlags) setup(a *app, sources []probe.Source, secrets probe.SecretsReport, d *dbFlags) (login.Options, *database.DB, finding.List, error) {
-	var fs finding.List
+// options resolves the auth service URL and the password for a login run.
+func (l *loginFlags) options(a *app, secrets probe.SecretsReport, d *dbFlags) (login.Options, error) {
 	opts := login.Options{
 		BaseURL: l.baseURL, Origin: l.origin, Email: l.email, APIURL: l.apiURL, Timeout: d.timeout,
 		Candidates: secrets.Candidates, CookiePrefix: l.cookiePrefix, ReplaySession: l.replay,
@@ -79,33 +78,46 @@ func (l *loginFlags) setup(a *app, sources []probe.Source, secrets probe.Secrets
 		}
 	}
 	if opts.BaseURL == "" {
-		return opts, nil, fs, usagef("no auth service URL: pass --base-url or set BETTER_AUTH_URL in an env file")
+		return opts, usagef("no auth service URL: pass --base-url or set BETTER_AUTH_URL in an env file")
 	}
 	pw, err := l.password(a)
 	if err != nil {
-		return opts, nil, fs, err
+		return opts, err
 	}
 	opts.Password = pw
-	if url := d.resolveURL(a, sources); url != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*d.timeout)
-		defer cancel()
-		db, err := database.Open(ctx, d.options(url))
-		if err != nil {
-			ce := asConnectError(err)
-			fs.Add(finding.DBUnreachable, "", "cannot connect to the database (%s): %s; the token is not looked up.", ce.Class, ce.Message)
-			return opts, nil, fs, nil
-		}
-		schema, sfs, err := db.DetectSchema(ctx)
-		fs = append(fs, sfs...)
-		if err == nil {
-			opts.DB, opts.Schema = db, schema
-		}
-		return opts, db, fs, nil
+	return opts, nil
+}
+
+// needsDB refuses replay when no database is configured at all; a
+// configured but unreachable one is reported by the replay step itself.
+func (l *loginFlags) needsDB(a *app, sources []probe.Source, d *dbFlags) error {
+	if l.replay != "" && d.resolveURL(a, sources) == "" {
+		return usagef("--replay-session needs a database: pass --database-url or set DATABASE_URL")
 	}
-	if l.replay != "" {
-		return opts, nil, fs, usagef("--replay-session needs a database: pass --database-url or set DATABASE_URL")
+	return nil
+}
+
+// openDB connects for the token lookup; the caller closes the DB.
+func openDB(a *app, sources []probe.Source, d *dbFlags) (*database.DB, *database.Schema, finding.List) {
+	var fs finding.List
+	url := d.resolveURL(a, sources)
+	if url == "" {
+		return nil, nil, fs
 	}
-	return opts, nil, fs, nil
+	ctx, cancel := context.WithTimeout(context.Background(), 2*d.timeout)
+	defer cancel()
+	db, err := database.Open(ctx, d.options(url))
+	if err != nil {
+		ce := asConnectError(err)
+		fs.Add(finding.DBUnreachable, "", "cannot connect to the database (%s): %s; the token is not looked up.", ce.Class, ce.Message)
+		return nil, nil, fs
+	}
+	schema, sfs, err := db.DetectSchema(ctx)
+	fs = append(fs, sfs...)
+	if err != nil {
+		schema = nil
+	}
+	return db, schema, fs
 }
 
 func runLogin(a *app, args []string) (int, error) {
@@ -140,13 +152,18 @@ Examples:
 	}
 	sources, loadFs := c.loadSources(a)
 	secrets := probe.CheckSecrets(sources)
-	opts, db, dbFs, err := l.setup(a, sources, secrets, &d)
+	opts, err := l.options(a, secrets, &d)
 	if err != nil {
 		return exitUsage, err
 	}
+	if err := l.needsDB(a, sources, &d); err != nil {
+		return exitUsage, err
+	}
+	db, schema, dbFs := openDB(a, sources, &d)
 	if db != nil {
 		defer db.Close()
 	}
+	opts.DB, opts.Schema = db, schema
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	res := streamLogin(ctx, a, c, opts)
@@ -250,12 +267,18 @@ Example:
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	var (
+		healthDB     *database.DB
+		healthSchema *database.Schema
+	)
 	if url := d.resolveURL(a, sources); url != "" {
 		hctx, cancel := context.WithTimeout(ctx, 3*d.timeout)
 		h, db := database.CheckHealth(hctx, d.options(url), 3, 50*time.Millisecond)
 		cancel()
 		if db != nil {
-			db.Close()
+			// The login flow looks its token up on this same connection.
+			defer db.Close()
+			healthDB, healthSchema = db, h.Schema
 		}
 		out.Database = h
 		out.Findings = append(out.Findings, h.Findings...)
@@ -269,14 +292,14 @@ Example:
 
 	var serverSecret []string
 	if l.wanted() {
-		opts, db, dbFs, err := l.setup(a, sources, out.Secrets, &d)
+		opts, err := l.options(a, out.Secrets, &d)
 		if err != nil {
 			return exitUsage, err
 		}
-		if db != nil {
-			defer db.Close()
+		if err := l.needsDB(a, sources, &d); err != nil {
+			return exitUsage, err
 		}
-		out.Findings = append(out.Findings, dbFs...)
+		opts.DB, opts.Schema = healthDB, healthSchema
 		if !c.json {
 			fmt.Fprintf(a.stdout, "%s== Login flow%s\n", st.bold, st.reset)
 		}

@@ -223,3 +223,20 @@ func TestAPIRejectsSession(t *testing.T) {
 		t.Errorf("an API with the right secret: %v", out.ids())
 	}
 }
+
+// check opens the database once: its findings appear once, and the login
+// flow reuses the connection.
+func TestCheckReportsDatabaseOnce(t *testing.T) {
+	s := newStack(t, batest.Options{Secret: secretA})
+	empty := pgtest.DSN(t)
+	out, _ := check(t, append([]string{"--env-file", s.authEnv, "--database-url", empty}, creds()...)...)
+	n := 0
+	for _, id := range out.ids() {
+		if id == "db-schema-missing" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("db-schema-missing %d times: %v", n, out.ids())
+	}
+}
