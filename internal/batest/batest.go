@@ -35,7 +35,6 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -139,12 +138,8 @@ func Start(t testing.TB, opts Options) *Server {
 	if opts.NoSecret && opts.Secret != "" {
 		t.Fatal("batest: Options.NoSecret and Options.Secret both set")
 	}
-	root, err := testenv.RepoRoot()
+	dir, err := testenv.BetterAuthDir()
 	if err != nil {
-		t.Fatalf("batest: %v", err)
-	}
-	dir := filepath.Join(root, "testdata", "betterauth")
-	if err := testenv.EnsureNodeModules(dir); err != nil {
 		t.Fatalf("batest: %v", err)
 	}
 	secrets := secretsIn(opts)

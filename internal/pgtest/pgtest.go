@@ -722,12 +722,8 @@ func SeedBetterAuth(t testing.TB, dsn string, opts SeedOptions) SeedResult {
 	if err != nil {
 		testenv.Unavailable(t, "node not found: install Node.js 20 or newer to seed BetterAuth data")
 	}
-	root, err := testenv.RepoRoot()
+	dir, err := testenv.BetterAuthDir()
 	if err != nil {
-		t.Fatalf("pgtest: %v", err)
-	}
-	dir := filepath.Join(root, "testdata", "betterauth")
-	if err := testenv.EnsureNodeModules(dir); err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
 

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/authtui/authtui/internal/probe/textsafe"
 	"strconv"
 	"strings"
 	"time"
@@ -109,7 +110,7 @@ type cachePayload struct {
 func (p cachePayload) contents() *CacheContents {
 	c := &CacheContents{
 		SessionID: p.Session.ID, UserID: p.Session.UserID, Email: p.User.Email,
-		TokenPrefix: TokenPrefix(p.Session.Token), Version: p.Version, token: p.Session.Token,
+		TokenPrefix: textsafe.TokenPrefix(p.Session.Token), Version: p.Version, token: p.Session.Token,
 	}
 	if c.UserID == "" {
 		c.UserID = p.User.ID
@@ -134,19 +135,6 @@ func jsonTime(t time.Time) time.Time {
 		return time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 	return t
-}
-
-// TokenPrefix shows enough of a session token to match it by eye against a
-// database row, and not enough to use it.
-func TokenPrefix(token string) string {
-	const n = 6
-	if token == "" {
-		return ""
-	}
-	if len(token) <= n {
-		return strings.Repeat("•", len(token))
-	}
-	return token[:n] + "…"
 }
 
 func decodeCompact(value string, cands []Candidate, now time.Time) CacheReport {

@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"fmt"
+	"github.com/authtui/authtui/internal/probe/textsafe"
 	"regexp"
 	"sort"
 	"strings"
@@ -332,7 +333,7 @@ func signingSources(cands []Candidate) []string {
 func checkSigned(fs *finding.List, cr *CookieReport, item InputItem, cands []Candidate, signers []string) {
 	sv := ParseSigned(item.Value)
 	cr.Encoding = sv.Encoding
-	cr.TokenPrefix = TokenPrefix(sv.Token)
+	cr.TokenPrefix = textsafe.TokenPrefix(sv.Token)
 	cr.token = sv.Token
 	what := label(item)
 	if sv.Problem != "" {
@@ -488,7 +489,7 @@ func checkCache(fs *finding.List, cr *CookieReport, signers []string, tokens []s
 		if !same {
 			fs.Add(finding.CacheTokenMismatch, what,
 				"%s describes session token %s, but the session_token cookie holds %s: a stale cache from an earlier sign-in. The server trusts the cache until it expires.",
-				what, cache.Contents.TokenPrefix, TokenPrefix(tokens[0]))
+				what, cache.Contents.TokenPrefix, textsafe.TokenPrefix(tokens[0]))
 		}
 	}
 }

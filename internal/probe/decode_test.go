@@ -2,6 +2,7 @@ package probe
 
 import (
 	"encoding/json"
+	"github.com/authtui/authtui/internal/probe/textsafe"
 	"slices"
 	"strings"
 	"testing"
@@ -77,7 +78,7 @@ func TestDecodeEveryFixtureVerifiesWithIssuerSecret(t *testing.T) {
 				t.Fatalf("session_token verified_by %v, want %s", tok.VerifiedBy, wantLabel)
 			}
 			if tok.Token() != f.SessionToken {
-				t.Errorf("token %q…, fixture session row token %q…", TokenPrefix(tok.Token()), TokenPrefix(f.SessionToken))
+				t.Errorf("token %q…, fixture session row token %q…", textsafe.TokenPrefix(tok.Token()), textsafe.TokenPrefix(f.SessionToken))
 			}
 			for _, c := range rep.Cookies {
 				if c.Kind != KindSessionData {

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -234,14 +233,4 @@ func (s Source) FirstSet(names []string) (name, value string, ok bool) {
 		}
 	}
 	return "", "", false
-}
-
-// sortedLabels returns labels sorted for stable messages.
-func sortedLabels(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

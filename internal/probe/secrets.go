@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/authtui/authtui/internal/probe/finding"
 )
@@ -240,15 +239,6 @@ func jsParseInt(s string) (int, bool) {
 		n = -n
 	}
 	return n, true
-}
-
-// printable keeps a short version label readable; versions are not secret,
-// but they could be pasted garbage.
-func printable(s string) string {
-	if len(s) > 16 || !utf8.ValidString(s) {
-		return "(unreadable)"
-	}
-	return fmt.Sprintf("%q", s)
 }
 
 // whitespaceIssue describes leading/trailing whitespace or stray quotes

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"github.com/authtui/authtui/internal/probe/database"
 	"strings"
 	"testing"
 	"time"
@@ -92,4 +94,22 @@ func checkFits(t testing.TB, what, s string, w, h int) {
 			return
 		}
 	}
+}
+
+// openDB connects to dsn and detects its schema, as the database pane
+// would; the connection closes when the test ends.
+func openDB(t testing.TB, dsn string) (*database.DB, *database.Schema) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db, err := database.Open(ctx, database.Options{URL: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	schema, _, err := db.DetectSchema(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, schema
 }

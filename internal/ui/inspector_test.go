@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/authtui/authtui/internal/pgtest"
 	"github.com/authtui/authtui/internal/probe"
-	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 )
 
@@ -290,17 +288,7 @@ func TestInspectorStaleDecodeDropped(t *testing.T) {
 func TestInspectorLooksUpTokens(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	seed := pgtest.SeedBetterAuth(t, dsn, pgtest.SeedOptions{Users: 1, SessionsPerUser: 1})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	db, err := database.Open(ctx, database.Options{URL: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	schema, _, err := db.DetectSchema(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, schema := openDB(t, dsn)
 
 	p := newTestInspector(t, &Config{Timeout: 10 * time.Second})
 	insPaste(t, p, seed.CookieName+"="+seed.Sessions[0].Cookie)

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"github.com/authtui/authtui/internal/testenv"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/authtui/authtui/internal/batest"
 	"github.com/authtui/authtui/internal/pgtest"
-	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/login"
 )
@@ -234,17 +232,7 @@ func TestLoginFlowReplay(t *testing.T) {
 	dsn := pgtest.DSN(t)
 	seed := pgtest.SeedBetterAuth(t, dsn, pgtest.SeedOptions{Users: 1, SessionsPerUser: 1})
 	srv := batest.Start(t, batest.Options{DatabaseURL: dsn})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	db, err := database.Open(ctx, database.Options{URL: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	schema, _, err := db.DetectSchema(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, schema := openDB(t, dsn)
 
 	p := newTestLogin(t, &Config{Timeout: 10 * time.Second, Login: login.Options{BaseURL: srv.URL}}, srv.URL)
 	if cmd := p.Update(press("p")); cmd != nil || !strings.Contains(p.notice, "needs the database") {

@@ -245,7 +245,7 @@ func (p *secretsPane) View(w, h int) string {
 		}
 		r := row(textsafe.Clean(s.Label), variable, length, s.Fingerprint, status)
 		if i == p.cursor && p.focused {
-			r = p.st.Selected.Render(fit(ansiStrip(r), w))
+			r = p.st.Selected.Render(fit(ansi.Strip(r), w))
 		}
 		lines = append(lines, r)
 		for _, v := range s.Versions {
@@ -282,5 +282,3 @@ func (p *secretsPane) View(w, h int) string {
 	}
 	return block(strings.Join(lines, "\n"), w, h)
 }
-
-func ansiStrip(s string) string { return ansi.Strip(s) }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/authtui/authtui/internal/probe/textsafe"
 	"strings"
 	"testing"
 	"time"
@@ -276,7 +277,7 @@ func TestSessionsPaneLive(t *testing.T) {
 			if strings.Contains(v, s.Token) || strings.Contains(v, s.Token[:8]) {
 				t.Errorf("more than the token prefix of %s is on screen", s.ID)
 			}
-			if !strings.Contains(v, database.TokenPrefix(s.Token)) {
+			if !strings.Contains(v, textsafe.TokenPrefix(s.Token)) {
 				t.Errorf("the prefix of %s is not on screen", s.ID)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/authtui/authtui/internal/probe/textsafe"
 	"strings"
 	"time"
 
@@ -57,14 +58,6 @@ type SessionsPage struct {
 	// that makes a newest-first page cheap.
 	IndexHint string        `json:"index_hint,omitempty"`
 	Elapsed   time.Duration `json:"elapsed_ns"`
-}
-
-// TokenPrefix shows enough of a token to match it by eye, never enough to use it.
-func TokenPrefix(token string) string {
-	if len(token) <= 6 {
-		return strings.Repeat("•", len(token))
-	}
-	return token[:6] + "…"
 }
 
 // sessionColumns builds the select list, with NULLs for optional columns
@@ -227,7 +220,7 @@ type TokenLookup struct {
 // cookie the token came from.
 func (db *DB) LookupToken(ctx context.Context, s *Schema, token, source string) (TokenLookup, finding.List, error) {
 	var fs finding.List
-	res := TokenLookup{TokenPrefix: TokenPrefix(token)}
+	res := TokenLookup{TokenPrefix: textsafe.TokenPrefix(token)}
 	if s == nil || s.Session == nil || !s.Session.Has(ColToken) {
 		return res, fs, errors.New("no session table with a token column")
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/authtui/authtui/internal/probe/textsafe"
 	"net/http"
 	"net/url"
 	"strings"
@@ -336,7 +337,7 @@ func (r *run) stepCookie(resp *response) bool {
 		fs = append(fs, finding.New(finding.BearerNotExposed, StepCookie,
 			"the server sends set-auth-token but Access-Control-Expose-Headers does not list it: browser code on another origin cannot read the token. Expose the header in CORS."))
 	}
-	detail := fmt.Sprintf("%d cookie(s); token %s", len(pairs), probe.TokenPrefix(r.token))
+	detail := fmt.Sprintf("%d cookie(s); token %s", len(pairs), textsafe.TokenPrefix(r.token))
 	if len(r.res.ServerSecret) > 0 {
 		detail += "; signed with the secret of " + strings.Join(r.res.ServerSecret, ", ")
 	}

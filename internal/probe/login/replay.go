@@ -2,6 +2,7 @@ package login
 
 import (
 	"fmt"
+	"github.com/authtui/authtui/internal/probe/textsafe"
 	"net/http"
 	"net/url"
 	"strings"
@@ -29,7 +30,7 @@ func (r *run) stepReplay() bool {
 		return false
 	}
 	r.token = token
-	r.end(StepReplayRead, title, t, StatusOK, nil, fmt.Sprintf("session %s, token %s", id, probe.TokenPrefix(token)))
+	r.end(StepReplayRead, title, t, StatusOK, nil, fmt.Sprintf("session %s, token %s", id, textsafe.TokenPrefix(token)))
 
 	name := r.cookieName()
 	byFP := map[string][]probe.Candidate{}

@@ -117,3 +117,13 @@ func RedactCredentials(s string) string {
 		return sub[1] + sub[2][:6] + "…"
 	})
 }
+
+// TokenPrefix shows enough of a session token to match it by eye against a
+// database row or a log line, and not enough to use it.
+func TokenPrefix(token string) string {
+	const n = 6
+	if len(token) <= n {
+		return strings.Repeat("•", len(token))
+	}
+	return token[:n] + "…"
+}
