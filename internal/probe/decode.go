@@ -131,6 +131,7 @@ func DecodeParsed(in ParsedInput, opts DecodeOptions) DecodeReport {
 	type chunk struct {
 		idx  int
 		item InputItem
+		sc   *SetCookieReport // its attributes, when it came as Set-Cookie
 	}
 	caches := map[string][]chunk{} // cache base name -> chunks, for joining
 	var cacheOrder []string
@@ -179,7 +180,7 @@ func DecodeParsed(in ParsedInput, opts DecodeOptions) DecodeReport {
 			if _, ok := caches[key]; !ok {
 				cacheOrder = append(cacheOrder, key)
 			}
-			caches[key] = append(caches[key], chunk{idx, item})
+			caches[key] = append(caches[key], chunk{idx, item, cr.SetCookie})
 			if idx >= 0 {
 				// Chunks are reported once, joined, below.
 				continue
@@ -232,10 +233,7 @@ func DecodeParsed(in ParsedInput, opts DecodeOptions) DecodeReport {
 			cache.Chunks = len(chunks)
 		}
 		cr.Cache = &cache
-		if first.Kind == ItemSetCookie {
-			sc, _ := AnalyzeSetCookie(first, KindSessionData, site, opts.Now)
-			cr.SetCookie = &sc
-		}
+		cr.SetCookie = chunks[0].sc
 		checkCache(&rep.Findings, &cr, signers, tokens)
 		rep.Cookies = append(rep.Cookies, cr)
 	}
