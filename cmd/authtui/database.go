@@ -31,18 +31,11 @@ func (d *dbFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&d.timeout, "timeout", 10*time.Second, "timeout for each network step (connect, each query)")
 }
 
-// resolveURL picks the database URL: the flag, else the first source that
-// sets DATABASE_URL, else the process environment.
+// resolveURL picks the database URL through the one resolver: the flag,
+// else the first source that sets DATABASE_URL, else the process
+// environment.
 func (d *dbFlags) resolveURL(a *app, sources []probe.Source) string {
-	if d.url != "" {
-		return d.url
-	}
-	for _, s := range sources {
-		if v, ok := s.Get("DATABASE_URL"); ok && strings.TrimSpace(v) != "" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return strings.TrimSpace(a.getenv("DATABASE_URL"))
+	return probe.Resolve(probe.Flags{DatabaseURL: d.url}, sources, a.getenv).DatabaseURL.Value
 }
 
 func (d *dbFlags) options(url string) database.Options {

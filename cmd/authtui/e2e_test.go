@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -106,9 +107,24 @@ func TestConsoleEndToEnd(t *testing.T) {
 	// Run the login flow and read the diagnosis.
 	s.keys("5")
 	s.keys("Enter")
-	s.waitFor(30*time.Second, "Diagnosis", "api-rejects-session")
+	s.waitFor(30*time.Second, "Diagnosis", "secret-mismatch")
 	s.keys("z")
-	scr = s.waitFor(5*time.Second, "Your API rejects a session")
+	scr = s.waitFor(5*time.Second, "Your API answers 401")
+
+	// The console's header shows the verdict `authtui check` gives for the
+	// same inputs.
+	r := runEnv(t, map[string]string{"AUTHTUI_E2E_PW": testPass}, "check", "--json", "--env-file", authEnv, "--env-file", apiEnv,
+		"--api-url", api.URL+"/api/me", "--email", "demo@example.com", "--password-env", "AUTHTUI_E2E_PW")
+	var cli struct {
+		Verdict struct{ ID, Message string } `json:"verdict"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &cli); err != nil || cli.Verdict.ID == "" {
+		t.Fatalf("check --json: %v\n%s", err, r.stdout)
+	}
+	header := strings.SplitN(scr, "\n", 3)
+	if len(header) < 2 || !strings.Contains(header[1], "✗ "+cli.Verdict.ID) {
+		t.Errorf("the console's header does not show check's verdict %s:\n%s", cli.Verdict.ID, scr)
+	}
 
 	for _, secret := range []string{secretA, secretC, testPass} {
 		if strings.Contains(scr, secret) {

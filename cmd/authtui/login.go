@@ -8,13 +8,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
-	"time"
 
 	"golang.org/x/term"
 
 	"github.com/authtui/authtui/internal/probe"
-	"github.com/authtui/authtui/internal/probe/database"
+	"github.com/authtui/authtui/internal/probe/check"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/login"
 	"github.com/authtui/authtui/internal/probe/textsafe"
@@ -63,22 +61,32 @@ func (l *loginFlags) password(a *app) (string, error) {
 	return string(pw), nil
 }
 
-// options resolves the auth service URL and the password for a login run.
-func (l *loginFlags) options(a *app, secrets probe.SecretsReport, d *dbFlags) (login.Options, error) {
-	opts := login.Options{
-		BaseURL: l.baseURL, Origin: l.origin, Email: l.email, APIURL: l.apiURL, Timeout: d.timeout,
-		Candidates: secrets.Candidates, CookiePrefix: l.cookiePrefix, ReplaySession: l.replay,
+// resolve reads the env sources and resolves the one configuration every
+// command works from.
+func resolve(a *app, c *common, d *dbFlags, l *loginFlags) (probe.Config, finding.List) {
+	sources, loadFs := c.loadSources(a)
+	f := probe.Flags{DatabaseURL: d.url, Timeout: d.timeout}
+	if l != nil {
+		f.BaseURL, f.Origin, f.APIURL = l.baseURL, l.origin, l.apiURL
 	}
-	if opts.BaseURL == "" {
-		for _, s := range secrets.Sources {
-			if s.BaseURL != "" {
-				opts.BaseURL = strings.TrimSpace(s.BaseURL)
-				break
-			}
-		}
+	return probe.Resolve(f, sources, a.getenv), loadFs
+}
+
+// checkOptions turns the flags into the pipeline's options, asking for
+// the password when a sign-in needs one.
+func (l *loginFlags) checkOptions(a *app, cfg probe.Config, loadFs finding.List, d *dbFlags) (check.Options, error) {
+	opts := check.Options{
+		Config: cfg, LoadFindings: loadFs, Email: l.email, ReplaySession: l.replay, CookiePrefix: l.cookiePrefix,
+		Database: d.options(""), Pings: 3,
 	}
-	if opts.BaseURL == "" {
+	if !l.wanted() {
+		return opts, nil
+	}
+	if !cfg.BaseURL.Set() {
 		return opts, usagef("no auth service URL: pass --base-url or set BETTER_AUTH_URL in an env file")
+	}
+	if l.replay != "" && !cfg.DatabaseURL.Set() {
+		return opts, usagef("--replay-session needs a database: pass --database-url or set DATABASE_URL")
 	}
 	pw, err := l.password(a)
 	if err != nil {
@@ -86,38 +94,6 @@ func (l *loginFlags) options(a *app, secrets probe.SecretsReport, d *dbFlags) (l
 	}
 	opts.Password = pw
 	return opts, nil
-}
-
-// needsDB refuses replay when no database is configured at all; a
-// configured but unreachable one is reported by the replay step itself.
-func (l *loginFlags) needsDB(a *app, sources []probe.Source, d *dbFlags) error {
-	if l.replay != "" && d.resolveURL(a, sources) == "" {
-		return usagef("--replay-session needs a database: pass --database-url or set DATABASE_URL")
-	}
-	return nil
-}
-
-// openDB connects for the token lookup; the caller closes the DB.
-func openDB(a *app, sources []probe.Source, d *dbFlags) (*database.DB, *database.Schema, finding.List) {
-	var fs finding.List
-	url := d.resolveURL(a, sources)
-	if url == "" {
-		return nil, nil, fs
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*d.timeout)
-	defer cancel()
-	db, err := database.Open(ctx, d.options(url))
-	if err != nil {
-		ce := asConnectError(err)
-		fs.Add(finding.DBUnreachable, "", "cannot connect to the database (%s): %s; the token is not looked up.", ce.Class, ce.Message)
-		return nil, nil, fs
-	}
-	schema, sfs, err := db.DetectSchema(ctx)
-	fs = append(fs, sfs...)
-	if err != nil {
-		schema = nil
-	}
-	return db, schema, fs
 }
 
 func runLogin(a *app, args []string) (int, error) {
@@ -150,52 +126,76 @@ Examples:
 	if !l.wanted() {
 		return exitUsage, usagef("nothing to run: pass --email (with --password-env) or --replay-session")
 	}
-	sources, loadFs := c.loadSources(a)
-	secrets := probe.CheckSecrets(sources)
-	opts, err := l.options(a, secrets, &d)
+	cfg, loadFs := resolve(a, &c, &d, &l)
+	opts, err := l.checkOptions(a, cfg, loadFs, &d)
 	if err != nil {
 		return exitUsage, err
 	}
-	if err := l.needsDB(a, sources, &d); err != nil {
-		return exitUsage, err
-	}
-	db, schema, dbFs := openDB(a, sources, &d)
-	if db != nil {
-		defer db.Close()
-	}
-	opts.DB, opts.Schema = db, schema
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	res := streamLogin(ctx, a, c, opts)
-	res.Findings = append(append(loadFs, dbFs...), res.Findings...)
-	if c.json {
-		return exitFor(res.Findings), json.NewEncoder(a.stdout).Encode(res)
-	}
-	st := newStyle(c.colors(a))
-	fmt.Fprintln(a.stdout)
-	writeFindings(a.stdout, st, res.Findings)
-	writeDiagnosis(a.stdout, st, res.Diagnosis)
-	return exitFor(res.Findings), nil
-}
-
-// streamLogin runs the flow and prints each step as it ends (text) or
-// each event as a JSON line.
-func streamLogin(ctx context.Context, a *app, c common, opts login.Options) *login.Result {
-	events := make(chan login.Event, 16)
-	done := make(chan *login.Result, 1)
-	go func() { done <- login.Run(ctx, opts, events) }()
 	st := newStyle(c.colors(a))
 	enc := json.NewEncoder(a.stdout)
-	for e := range events {
+	rep := runPipeline(ctx, opts, func(e check.Event) {
+		if e.Login == nil {
+			return
+		}
 		if c.json {
-			enc.Encode(e)
-			continue
+			enc.Encode(e.Login)
+		} else if e.Login.Phase == "end" {
+			writeEvent(a.stdout, st, *e.Login)
 		}
-		if e.Phase == "end" {
-			writeEvent(a.stdout, st, e)
-		}
+	})
+	if c.json {
+		return exitOf(rep), enc.Encode(loginSummary(rep))
 	}
-	return <-done
+	fmt.Fprintln(a.stdout)
+	writeFindings(a.stdout, st, rep.Findings)
+	writeVerdict(a.stdout, st, rep.Verdict, rep.Healthy)
+	return exitOf(rep), nil
+}
+
+// loginSummary is the last line of `login --json`: the flow's result and
+// the same verdict `check` gives.
+func loginSummary(rep *check.Report) any {
+	res := rep.Login
+	if res == nil {
+		res = &login.Result{ServerSecret: []string{}}
+	}
+	return struct {
+		Summary      bool                     `json:"summary"`
+		ServerSecret []string                 `json:"server_secret"`
+		Outcomes     map[string]login.Outcome `json:"outcomes"`
+		Issued       login.IssuedCookie       `json:"issued"`
+		Findings     finding.List             `json:"findings"`
+		Verdict      check.Verdict            `json:"verdict"`
+		Diagnosis    login.Diagnosis          `json:"diagnosis"`
+		Healthy      bool                     `json:"healthy"`
+		Cancelled    bool                     `json:"cancelled,omitempty"`
+	}{true, res.ServerSecret, res.Outcomes, res.Issued, rep.Findings, rep.Verdict, rep.Diagnosis, rep.Healthy, rep.Cancelled}
+}
+
+// runPipeline runs the check pipeline, handing each event to show as it
+// comes, and closes the database connection the run opened.
+func runPipeline(ctx context.Context, opts check.Options, show func(check.Event)) *check.Report {
+	events := make(chan check.Event, 16)
+	done := make(chan *check.Report, 1)
+	go func() { done <- check.Run(ctx, opts, events) }()
+	for e := range events {
+		show(e)
+	}
+	rep := <-done
+	if db := rep.DB(); db != nil {
+		db.Close()
+	}
+	return rep
+}
+
+// exitOf is the exit-code rule for a pipeline run: 0 only when healthy.
+func exitOf(rep *check.Report) int {
+	if rep.Healthy {
+		return exitOK
+	}
+	return exitFound
 }
 
 func writeEvent(w io.Writer, st style, e login.Event) {
@@ -213,25 +213,41 @@ func writeEvent(w io.Writer, st style, e login.Event) {
 	}
 }
 
-func writeDiagnosis(w io.Writer, st style, d login.Diagnosis) {
+func writeVerdict(w io.Writer, st style, v check.Verdict, healthy bool) {
 	color := st.red
-	if d.Healthy {
+	if healthy {
 		color = st.green
 	}
-	fmt.Fprintf(w, "\n%sDiagnosis%s\n", st.bold, st.reset)
-	for _, line := range textsafe.Wrap(textsafe.Clean(d.Verdict), 76) {
+	fmt.Fprintf(w, "\n%sDiagnosis%s", st.bold, st.reset)
+	if v.ID != "" {
+		fmt.Fprintf(w, "  %s%s%s", color, v.ID, st.reset)
+	}
+	fmt.Fprintln(w)
+	for _, line := range textsafe.Wrap(textsafe.Clean(v.Message), 76) {
 		fmt.Fprintf(w, "  %s%s%s\n", color, line, st.reset)
 	}
-}
-
-// checkOutput is the JSON of `authtui check`.
-type checkOutput struct {
-	Secrets   probe.SecretsReport `json:"secrets"`
-	Database  *database.Health    `json:"database,omitempty"`
-	Login     *login.Result       `json:"login,omitempty"`
-	Skipped   []string            `json:"skipped"`
-	Findings  finding.List        `json:"findings"`
-	Diagnosis login.Diagnosis     `json:"diagnosis"`
+	if len(v.Alternatives) > 0 {
+		fmt.Fprintf(w, "  %sAlso possible, less likely:%s\n", st.bold, st.reset)
+		for _, alt := range v.Alternatives {
+			text := alt.Message
+			if alt.ID != "" {
+				text = string(alt.ID) + ": " + text
+			}
+			for i, line := range textsafe.Wrap(textsafe.Clean(text), 72) {
+				mark := "- "
+				if i > 0 {
+					mark = "  "
+				}
+				fmt.Fprintf(w, "    %s%s\n", mark, line)
+			}
+		}
+	}
+	if v.TellApart != "" {
+		fmt.Fprintf(w, "  %sTo tell them apart:%s\n", st.bold, st.reset)
+		for _, line := range textsafe.Wrap(textsafe.Clean(v.TellApart), 72) {
+			fmt.Fprintf(w, "    %s\n", line)
+		}
+	}
 }
 
 func runCheck(a *app, args []string) (int, error) {
@@ -244,7 +260,9 @@ func runCheck(a *app, args []string) (int, error) {
 Run every probe that is configured and diagnose: the secrets of every env
 source, the database (when --database-url or DATABASE_URL is set), and the
 login flow (when --email/--password-env or --replay-session is given). The
-verdict names the most likely root cause first.
+verdict is the cause that the whole body of evidence leaves standing; when
+several stay possible it lists them and says what would tell them apart.
+Exits 0 only when every step passed and no error was found.
 
 Example:
   authtui check --env-file auth/.env --env-file api/.env --replay-session latest`)
@@ -254,87 +272,47 @@ Example:
 	if code, err := parseNoArgs(fs, args); err != nil || code >= 0 {
 		return max(code, 0), err
 	}
-	sources, loadFs := c.loadSources(a)
-	out := checkOutput{Skipped: []string{}}
-	out.Secrets = probe.CheckSecrets(sources)
-	out.Secrets.Findings = append(loadFs, out.Secrets.Findings...)
-	out.Findings = append(out.Findings, out.Secrets.Findings...)
-	st := newStyle(c.colors(a))
-	if !c.json {
-		fmt.Fprintf(a.stdout, "%s== Secrets%s\n", st.bold, st.reset)
-		writeSecretsText(a.stdout, st, out.Secrets, false)
+	cfg, loadFs := resolve(a, &c, &d, &l)
+	opts, err := l.checkOptions(a, cfg, loadFs, &d)
+	if err != nil {
+		return exitUsage, err
 	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	var (
-		healthDB     *database.DB
-		healthSchema *database.Schema
-	)
-	if url := d.resolveURL(a, sources); url != "" {
-		hctx, cancel := context.WithTimeout(ctx, 3*d.timeout)
-		h, db := database.CheckHealth(hctx, d.options(url), 3, 50*time.Millisecond)
-		cancel()
-		if db != nil {
-			// The login flow looks its token up on this same connection.
-			defer db.Close()
-			healthDB, healthSchema = db, h.Schema
-		}
-		out.Database = h
-		out.Findings = append(out.Findings, h.Findings...)
-		if !c.json {
-			fmt.Fprintf(a.stdout, "%s== Database%s\n", st.bold, st.reset)
-			writeHealthText(a.stdout, st, h, false)
-		}
-	} else {
-		out.Skipped = append(out.Skipped, "database: no --database-url and no DATABASE_URL")
-	}
-
-	var serverSecret []string
-	if l.wanted() {
-		opts, err := l.options(a, out.Secrets, &d)
-		if err != nil {
-			return exitUsage, err
-		}
-		if err := l.needsDB(a, sources, &d); err != nil {
-			return exitUsage, err
-		}
-		opts.DB, opts.Schema = healthDB, healthSchema
-		if !c.json {
-			fmt.Fprintf(a.stdout, "%s== Login flow%s\n", st.bold, st.reset)
-		}
-		var res *login.Result
+	st := newStyle(c.colors(a))
+	loginStarted := false
+	rep := runPipeline(ctx, opts, func(e check.Event) {
 		if c.json {
-			res = login.Run(ctx, opts, nil)
-		} else {
-			res = streamLogin(ctx, a, c, opts)
-			fmt.Fprintln(a.stdout)
+			return
 		}
-		out.Login = res
-		out.Findings = append(out.Findings, res.Findings...)
-		serverSecret = res.ServerSecret
-	} else {
-		out.Skipped = append(out.Skipped, "login: no --email/--password-env and no --replay-session")
-	}
-	out.Diagnosis = login.Diagnose(out.Findings, login.DiagnoseContext{ServerSecret: serverSecret, APIURL: l.apiURL, Signers: signerLabels(out.Secrets)})
+		switch {
+		case e.Secrets != nil:
+			fmt.Fprintf(a.stdout, "%s== Secrets%s\n", st.bold, st.reset)
+			writeSecretsText(a.stdout, st, *e.Secrets, false)
+		case e.Database != nil:
+			fmt.Fprintf(a.stdout, "%s== Database%s\n", st.bold, st.reset)
+			writeHealthText(a.stdout, st, e.Database, false)
+		case e.Login != nil:
+			if !loginStarted {
+				loginStarted = true
+				fmt.Fprintf(a.stdout, "%s== Login flow%s\n", st.bold, st.reset)
+			}
+			if e.Login.Phase == "end" {
+				writeEvent(a.stdout, st, *e.Login)
+			}
+		}
+	})
 	if c.json {
-		return exitFor(out.Findings), writeJSON(a.stdout, out)
+		return exitOf(rep), writeJSON(a.stdout, rep)
 	}
-	for _, s := range out.Skipped {
+	if loginStarted {
+		fmt.Fprintln(a.stdout)
+	}
+	for _, s := range rep.Skipped {
 		fmt.Fprintf(a.stdout, "%sSkipped %s%s\n", st.dim, s, st.reset)
 	}
 	fmt.Fprintln(a.stdout)
-	writeFindings(a.stdout, st, out.Findings)
-	writeDiagnosis(a.stdout, st, out.Diagnosis)
-	return exitFor(out.Findings), nil
-}
-
-func signerLabels(rep probe.SecretsReport) []string {
-	var out []string
-	for _, s := range rep.Sources {
-		if s.Present {
-			out = append(out, s.Label)
-		}
-	}
-	return out
+	writeFindings(a.stdout, st, rep.Findings)
+	writeVerdict(a.stdout, st, rep.Verdict, rep.Healthy)
+	return exitOf(rep), nil
 }

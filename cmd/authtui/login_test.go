@@ -57,6 +57,15 @@ type checkJSON struct {
 		Verdict string `json:"verdict"`
 		Cause   string `json:"cause"`
 	} `json:"diagnosis"`
+	Verdict struct {
+		ID           string `json:"id"`
+		Message      string `json:"message"`
+		Alternatives []struct {
+			ID, Message string
+		} `json:"alternatives"`
+		TellApart string `json:"tell_apart"`
+	} `json:"verdict"`
+	Healthy bool `json:"healthy"`
 }
 
 func (c checkJSON) has(id string) bool {
@@ -76,7 +85,7 @@ func (c checkJSON) ids() []string {
 	return out
 }
 
-func check(t *testing.T, args ...string) (checkJSON, result) {
+func runCheckJSON(t *testing.T, args ...string) (checkJSON, result) {
 	t.Helper()
 	r := runEnv(t, map[string]string{"TEST_PW": testPass}, append([]string{"check", "--json", "--timeout", "3s"}, args...)...)
 	var out checkJSON
@@ -123,7 +132,7 @@ func creds() []string { return []string{"--email", "test@example.com", "--passwo
 
 func TestLoginIdentifiesServerSecret(t *testing.T) {
 	s := newStack(t, batest.Options{Secret: secretA})
-	out, r := check(t, append([]string{"--env-file", s.authEnv}, creds()...)...)
+	out, r := runCheckJSON(t, append([]string{"--env-file", s.authEnv}, creds()...)...)
 	if r.code != exitOK || !out.has("server-secret-identified") || !out.has("session-valid") {
 		t.Fatalf("exit %d, findings %v", r.code, out.ids())
 	}
@@ -134,7 +143,7 @@ func TestLoginIdentifiesServerSecret(t *testing.T) {
 
 func TestLoginServerSecretUnknown(t *testing.T) {
 	s := newStack(t, batest.Options{Secret: secretZ})
-	out, r := check(t, append([]string{"--env-file", s.authEnv, "--env-file", s.otherEnv}, creds()...)...)
+	out, r := runCheckJSON(t, append([]string{"--env-file", s.authEnv, "--env-file", s.otherEnv}, creds()...)...)
 	if r.code != exitFound || !out.has("server-secret-unknown") || out.Diagnosis.Cause != "server-secret-unknown" {
 		t.Fatalf("exit %d, findings %v, cause %s", r.code, out.ids(), out.Diagnosis.Cause)
 	}
@@ -142,7 +151,7 @@ func TestLoginServerSecretUnknown(t *testing.T) {
 
 func TestLoginServerSecretDefault(t *testing.T) {
 	s := newStack(t, batest.Options{NoSecret: true})
-	out, _ := check(t, append([]string{"--env-file", s.authEnv}, creds()...)...)
+	out, _ := runCheckJSON(t, append([]string{"--env-file", s.authEnv}, creds()...)...)
 	if !out.has("server-secret-default") || out.Diagnosis.Cause != "server-secret-default" {
 		t.Fatalf("findings %v, cause %s", out.ids(), out.Diagnosis.Cause)
 	}
@@ -150,7 +159,7 @@ func TestLoginServerSecretDefault(t *testing.T) {
 
 func TestLoginSignerDiffers(t *testing.T) {
 	s := newStack(t, batest.Options{Secret: secretA})
-	out, r := check(t, append([]string{"--env-file", s.authEnv, "--env-file", s.otherEnv}, creds()...)...)
+	out, r := runCheckJSON(t, append([]string{"--env-file", s.authEnv, "--env-file", s.otherEnv}, creds()...)...)
 	if r.code != exitFound || !out.has("cookie-signer-differs") || !out.has("secret-mismatch") || !out.has("server-secret-identified") {
 		t.Fatalf("exit %d, findings %v", r.code, out.ids())
 	}
@@ -158,7 +167,7 @@ func TestLoginSignerDiffers(t *testing.T) {
 
 func TestLoginOriginRejected(t *testing.T) {
 	s := newStack(t, batest.Options{Secret: secretA})
-	out, _ := check(t, append([]string{"--env-file", s.authEnv, "--origin", "https://evil.example.net"}, creds()...)...)
+	out, _ := runCheckJSON(t, append([]string{"--env-file", s.authEnv, "--origin", "https://evil.example.net"}, creds()...)...)
 	if !out.has("login-origin-rejected") || out.Diagnosis.Cause != "login-origin-rejected" {
 		t.Fatalf("findings %v", out.ids())
 	}
@@ -183,7 +192,7 @@ func TestLoginWrongPassword(t *testing.T) {
 func TestLoginStoppedServer(t *testing.T) {
 	s := newStack(t, batest.Options{Secret: secretA})
 	s.auth.Stop()
-	out, r := check(t, append([]string{"--env-file", s.authEnv}, creds()...)...)
+	out, r := runCheckJSON(t, append([]string{"--env-file", s.authEnv}, creds()...)...)
 	if r.code != exitFound || !out.has("server-unreachable") || out.Diagnosis.Cause != "server-unreachable" {
 		t.Fatalf("exit %d, findings %v", r.code, out.ids())
 	}
@@ -191,7 +200,7 @@ func TestLoginStoppedServer(t *testing.T) {
 
 func TestLoginHangingServer(t *testing.T) {
 	env := writeEnvFile(t, "auth.env", "BETTER_AUTH_SECRET", secretA, "BETTER_AUTH_URL", "http://"+testenv.SilentListener(t))
-	out, r := check(t, append([]string{"--env-file", env}, creds()...)...)
+	out, r := runCheckJSON(t, append([]string{"--env-file", env}, creds()...)...)
 	if r.code != exitFound || !out.has("server-timeout") {
 		t.Fatalf("exit %d, findings %v", r.code, out.ids())
 	}
@@ -200,7 +209,7 @@ func TestLoginHangingServer(t *testing.T) {
 func TestReplayIdentifiesServerSecret(t *testing.T) {
 	s := newStack(t, batest.Options{Secret: secretA})
 	batest.SignIn(t, s.auth.URL, "test@example.com", testPass) // a real session to replay
-	out, r := check(t, "--env-file", s.otherEnv, "--env-file", s.authEnv, "--replay-session", "latest")
+	out, r := runCheckJSON(t, "--env-file", s.otherEnv, "--env-file", s.authEnv, "--replay-session", "latest")
 	if !out.has("server-secret-identified") || out.Login == nil || len(out.Login.ServerSecret) != 1 || out.Login.ServerSecret[0] != s.authEnv {
 		t.Fatalf("exit %d, findings %v, login %+v", r.code, out.ids(), out.Login)
 	}
@@ -209,18 +218,35 @@ func TestReplayIdentifiesServerSecret(t *testing.T) {
 func TestAPIRejectsSession(t *testing.T) {
 	s := newStack(t, batest.Options{Secret: secretA})
 	api := batest.Start(t, batest.Options{Secret: secretC, DatabaseURL: s.dsn, Bearer: true})
-	out, r := check(t, append([]string{"--env-file", s.authEnv, "--env-file", s.otherEnv, "--api-url", api.URL + "/api/me"}, creds()...)...)
-	if r.code != exitFound || !out.has("api-rejects-session") || out.Diagnosis.Cause != "api-rejects-session" {
-		t.Fatalf("exit %d, findings %v, cause %s", r.code, out.ids(), out.Diagnosis.Cause)
+	// With the API's env file, the configuration names the cause.
+	out, r := runCheckJSON(t, append([]string{"--env-file", s.authEnv, "--env-file", s.otherEnv, "--api-url", api.URL + "/api/me"}, creds()...)...)
+	if r.code != exitFound || !out.has("api-rejects-session") || out.Verdict.ID != "secret-mismatch" || out.Diagnosis.Cause != "secret-mismatch" {
+		t.Fatalf("exit %d, findings %v, verdict %s", r.code, out.ids(), out.Verdict.ID)
 	}
-	if !strings.Contains(out.Diagnosis.Verdict, s.authEnv) || !strings.Contains(out.Diagnosis.Verdict, s.otherEnv) {
-		t.Errorf("verdict should name both env files: %s", out.Diagnosis.Verdict)
+	if !strings.Contains(out.Verdict.Message, s.authEnv) || !strings.Contains(out.Verdict.Message, s.otherEnv) {
+		t.Errorf("verdict should name both env files: %s", out.Verdict.Message)
+	}
+	// Without it the symptom is the verdict, with what would decide.
+	out, _ = runCheckJSON(t, append([]string{"--env-file", s.authEnv, "--api-url", api.URL + "/api/me"}, creds()...)...)
+	if out.Verdict.ID != "api-rejects-session" || len(out.Verdict.Alternatives) == 0 || !strings.Contains(out.Verdict.TellApart, "--env-file") {
+		t.Errorf("without the API's env file: %+v", out.Verdict)
+	}
+	// One root cause, one finding: the cookie and the bearer token both
+	// fail, and api-rejects-session appears once.
+	n := 0
+	for _, id := range out.ids() {
+		if id == "api-rejects-session" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("api-rejects-session %d times: %v", n, out.ids())
 	}
 	// The same API on the right secret accepts it.
 	good := batest.Start(t, batest.Options{Secret: secretA, DatabaseURL: s.dsn, Bearer: true})
-	out, _ = check(t, append([]string{"--env-file", s.authEnv, "--api-url", good.URL + "/api/me"}, creds()...)...)
-	if out.has("api-rejects-session") {
-		t.Errorf("an API with the right secret: %v", out.ids())
+	out, r = runCheckJSON(t, append([]string{"--env-file", s.authEnv, "--api-url", good.URL + "/api/me"}, creds()...)...)
+	if out.has("api-rejects-session") || !out.Healthy || out.Verdict.ID != "" || r.code != exitOK {
+		t.Errorf("an API with the right secret: exit %d, %v, %+v", r.code, out.ids(), out.Verdict)
 	}
 }
 
@@ -229,7 +255,7 @@ func TestAPIRejectsSession(t *testing.T) {
 func TestCheckReportsDatabaseOnce(t *testing.T) {
 	s := newStack(t, batest.Options{Secret: secretA})
 	empty := pgtest.DSN(t)
-	out, _ := check(t, append([]string{"--env-file", s.authEnv, "--database-url", empty}, creds()...)...)
+	out, _ := runCheckJSON(t, append([]string{"--env-file", s.authEnv, "--database-url", empty}, creds()...)...)
 	n := 0
 	for _, id := range out.ids() {
 		if id == "db-schema-missing" {

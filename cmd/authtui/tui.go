@@ -43,10 +43,11 @@ Example:
 	if !a.stdinIsTTY || !a.stdoutIsTTY {
 		return exitUsage, usagef("the console needs a terminal; for scripts use `authtui check` (add --json)")
 	}
-	sources, _ := c.loadSources(a)
+	// The database URL of the env files (or the environment) reaches the
+	// console with its first read of them, labelled with where it came from.
 	cfg := ui.Config{
 		EnvFiles: c.envFiles, Dir: a.dir, Environ: a.environ,
-		Database:    d.options(d.resolveURL(a, sources)),
+		Database:    d.options(d.url),
 		AllowWrites: d.allowWrites,
 		Login: login.Options{
 			BaseURL: l.baseURL, Origin: l.origin, Email: l.email, APIURL: l.apiURL,

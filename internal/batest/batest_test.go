@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/authtui/authtui/internal/batest"
 	"github.com/authtui/authtui/internal/pgtest"
+	"github.com/authtui/authtui/internal/testenv"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -355,4 +357,240 @@ func (f *fakeT) Fatalf(format string, args ...any) {
 func (f *fakeT) Skip(args ...any) {
 	f.skipped, f.msg = true, fmt.Sprint(args...)
 	runtime.Goexit()
+}
+
+// TestEnvFile: the server reads its configuration with Node's own env-file
+// loader, batest adds none of BetterAuth's variables (an inherited one does
+// not reach it either), and a secret written "…\n" in double quotes keeps
+// its newline all the way into the signature.
+func TestEnvFile(t *testing.T) {
+	t.Setenv("BETTER_AUTH_SECRET", "inherited-secret-must-not-reach-the-server-0123")
+	const secret = "authtui-envfile-secret-0123456789abcdef"
+	port, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	self := fmt.Sprintf("http://127.0.0.1:%d", port)
+	dsn := pgtest.DSN(t)
+	path := filepath.Join(t.TempDir(), ".env")
+	content := "# as a hosting dashboard exports it\n" +
+		"BETTER_AUTH_SECRET=\"" + secret + "\\n\"\n" +
+		"BETTER_AUTH_URL=" + self + "\n" +
+		"DATABASE_URL=" + dsn + "\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := batest.Start(t, batest.Options{EnvFile: path, Port: port, Bearer: true})
+	if srv.Port != port || srv.URL != self || srv.BaseURL != self || srv.Origin() != self {
+		t.Errorf("Port %d URL %s BaseURL %s Origin %s, want port %d", srv.Port, srv.URL, srv.BaseURL, srv.Origin(), port)
+	}
+	if srv.Secret != secret+"\n" || srv.EnvFileVars["BETTER_AUTH_SECRET"] != secret+"\n" {
+		t.Errorf("Secret %q, EnvFileVars %q: Node's loader should keep the newline", srv.Secret, srv.EnvFileVars["BETTER_AUTH_SECRET"])
+	}
+	if srv.EnvFileVars["DATABASE_URL"] != dsn {
+		t.Errorf("EnvFileVars[DATABASE_URL] = %q", srv.EnvFileVars["DATABASE_URL"])
+	}
+	env := strings.Join(srv.Env, " ")
+	for _, v := range []string{"BETTER_AUTH", "AUTH_SECRET", "DATABASE_URL", "NODE_ENV"} {
+		if strings.Contains(env, v) {
+			t.Errorf("batest set %s itself: %s", v, env)
+		}
+	}
+	for _, v := range []string{"MIGRATE=1", "FIXTURE_BEARER=1", "PORT=" + fmt.Sprint(port)} {
+		if !strings.Contains(env, v) {
+			t.Errorf("env lacks %s: %s", v, env)
+		}
+	}
+	batest.SignUp(t, srv.URL, "envfile@example.com", password)
+	sess := batest.SignIn(t, srv.URL, "envfile@example.com", password)
+	checkSignedWith(t, sess, secret+"\n")
+	srv.WaitLog(t, `^\S+Z server migrations: created \[.*session.*\]`)
+	if got := srv.Redact("x " + secret + " y"); strings.Contains(got, secret) {
+		t.Errorf("Redact leaves the env file's secret: %s", got)
+	}
+	checkLogs(t, srv, nil, secret, sess.Token)
+
+	// A second server on the same Port cannot move elsewhere: Start fails
+	// and says so.
+	ft := &fakeT{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		batest.Start(ft, batest.Options{EnvFile: path, Port: port})
+	}()
+	<-done
+	if !ft.failed || !strings.Contains(ft.msg, fmt.Sprintf("port %d (Options.Port) is taken", port)) || strings.Contains(ft.msg, secret) {
+		t.Errorf("second server on the same port: failed %v:\n%s", ft.failed, ft.msg)
+	}
+}
+
+// TestEnvFileConflicts: with an env file, the options that would set
+// BetterAuth's variables are refused before any node starts, and so is a
+// file that is not there.
+func TestEnvFileConflicts(t *testing.T) {
+	t.Parallel()
+	for _, o := range []batest.Options{
+		{EnvFile: "x.env", Secret: "s"}, {EnvFile: "x.env", NoSecret: true},
+		{EnvFile: "x.env", BaseURL: "http://x"}, {EnvFile: "x.env", DatabaseURL: "postgres://x"},
+		{EnvFile: "x.env", TrustedOrigins: []string{"http://x"}},
+	} {
+		ft := &fakeT{TB: t}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			batest.Start(ft, o)
+		}()
+		<-done
+		if ft.skipped {
+			t.Skip(ft.msg)
+		}
+		if !ft.failed || !strings.Contains(ft.msg, "Options.EnvFile and Options.") {
+			t.Errorf("%+v: failed %v %s", o, ft.failed, ft.msg)
+		}
+	}
+	// A missing env file fails before node starts server.mjs, naming the file.
+	ft := &fakeT{TB: t}
+	done := make(chan struct{})
+	missing := filepath.Join(t.TempDir(), "absent.env")
+	go func() {
+		defer close(done)
+		batest.Start(ft, batest.Options{EnvFile: missing})
+	}()
+	<-done
+	if ft.skipped {
+		t.Skip(ft.msg)
+	}
+	if !ft.failed || !strings.Contains(ft.msg, missing+": ENOENT") {
+		t.Errorf("missing env file: failed %v %s", ft.failed, ft.msg)
+	}
+}
+
+// TestAPIModes: what GET /api/me answers in each FIXTURE_API mode, for the
+// cookie, the bearer token and nothing.
+func TestAPIModes(t *testing.T) {
+	t.Parallel()
+	modes := []string{"null", "cookie-only", "bearer-only"}
+	var opts []batest.Options
+	for _, m := range modes {
+		opts = append(opts, batest.Options{Bearer: true, API: m})
+	}
+	servers := batest.StartAll(t, opts...)
+	for i, mode := range modes {
+		srv := servers[i]
+		email := "mode-" + mode + "@example.com"
+		user := batest.SignUp(t, srv.URL, email, password)
+		sess := batest.SignIn(t, srv.URL, email, password)
+		cookie := do(t, "GET", srv.URL+"/api/me", map[string]string{"Cookie": sess.CookieHeader}, nil)
+		bearer := do(t, "GET", srv.URL+"/api/me", map[string]string{"Authorization": "Bearer " + sess.SetAuthToken}, nil)
+		none := do(t, "GET", srv.URL+"/api/me", nil, nil)
+		me := `{"user":{"id":"` + user.ID + `","email":"` + email + `"}}`
+		unauthorized := `{"error":"unauthorized"}`
+		switch mode {
+		case "null":
+			want(t, mode+" without credentials", none, 200, "null")
+			for what, r := range map[string]response{"cookie": cookie, "bearer": bearer} {
+				var got struct {
+					Session struct{ Token string } `json:"session"`
+					User    batest.User            `json:"user"`
+				}
+				if r.status != 200 || json.Unmarshal([]byte(r.body), &got) != nil || got.User.ID != user.ID || got.Session.Token != sess.Token {
+					t.Errorf("%s with the %s: %d, want 200 and getSession's object", mode, what, r.status)
+				}
+			}
+		case "cookie-only":
+			want(t, mode+" with the cookie", cookie, 200, me)
+			want(t, mode+" with the bearer token", bearer, 401, unauthorized)
+			want(t, mode+" without credentials", none, 401, unauthorized)
+		case "bearer-only":
+			want(t, mode+" with the cookie", cookie, 401, unauthorized)
+			want(t, mode+" with the bearer token", bearer, 200, me)
+			want(t, mode+" without credentials", none, 401, unauthorized)
+		}
+		checkLogs(t, srv, []string{logLine("GET", "/api/me", 200, "found")}, sess.Token)
+	}
+	srv := servers[0]
+	srv.WaitLog(t, logLine("GET", "/api/me", 200, "none"))
+}
+
+// TestFixtureOptions: email verification, the rate limiter, cookie
+// attributes and the cache's max age, as better-auth applies them.
+func TestFixtureOptions(t *testing.T) {
+	t.Parallel()
+	servers := batest.StartAll(t,
+		batest.Options{RequireEmailVerification: true, RateLimit: true},
+		batest.Options{SameSite: "none", Secure: "0", Cache: "compact", CacheMaxAge: 3600},
+		batest.Options{SameSite: "strict", Secure: "1"},
+	)
+	strict, none, secure := servers[0], servers[1], servers[2]
+
+	// Unverified: 403 EMAIL_NOT_VERIFIED; the limiter counts those attempts
+	// too, and the fourth within 10 s is refused before the handler runs.
+	batest.SignUp(t, strict.URL, "unverified@example.com", password)
+	var got []string
+	for range 4 {
+		status, code, _ := batest.TrySignIn(t, strict.URL, "", "unverified@example.com", password)
+		got = append(got, fmt.Sprint(status, " ", code))
+	}
+	if w := []string{"403 EMAIL_NOT_VERIFIED", "403 EMAIL_NOT_VERIFIED", "403 EMAIL_NOT_VERIFIED", "429 Too many requests. Please try again later."}; strings.Join(got, "|") != strings.Join(w, "|") {
+		t.Errorf("sign-ins: %q, want %q", got, w)
+	}
+
+	// SameSite=None: better-call (better-auth's HTTP layer) adds Secure to
+	// every SameSite=None cookie, so FIXTURE_SECURE=0 cannot take it away.
+	cache := false
+	for _, c := range signInCookies(t, none, "none@example.com") {
+		cache = cache || c.Name == "better-auth.session_data"
+		if c.SameSite != http.SameSiteNoneMode || !c.Secure {
+			t.Errorf("%s: SameSite %v Secure %v, want None and (forced) Secure", c.Name, c.SameSite, c.Secure)
+		}
+		if c.Name == "better-auth.session_data" && c.MaxAge != 3600 {
+			t.Errorf("session_data Max-Age %d, want 3600", c.MaxAge)
+		}
+	}
+	if !cache {
+		t.Error("no session_data cookie with FIXTURE_CACHE=compact")
+	}
+	// Secure=1 on an http base URL: Secure without the __Secure- prefix.
+	for _, c := range signInCookies(t, secure, "secure@example.com") {
+		if c.SameSite != http.SameSiteStrictMode || !c.Secure || !strings.HasPrefix(c.Name, "better-auth.") {
+			t.Errorf("%s: SameSite %v Secure %v, want Strict and Secure", c.Name, c.SameSite, c.Secure)
+		}
+	}
+}
+
+// signInCookies signs a new user in and returns the cookies set, after
+// checking the session_token (and, with a cache, session_data) are there.
+func signInCookies(t *testing.T, srv *batest.Server, email string) []*http.Cookie {
+	t.Helper()
+	batest.SignUp(t, srv.URL, email, password)
+	sess := batest.SignIn(t, srv.URL, email, password)
+	if len(sess.Cookies) == 0 || sess.SessionCookie == "" {
+		t.Fatalf("%s: cookies %v", email, sess.Cookies)
+	}
+	return sess.Cookies
+}
+
+// TestStartAllFailures: StartAll reports every server that failed, with
+// better-auth's or server.mjs's reason, and validates the new options.
+func TestStartAllFailures(t *testing.T) {
+	t.Parallel()
+	ft := &fakeT{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		batest.StartAll(ft,
+			batest.Options{API: "bogus"},
+			batest.Options{SameSite: "sideways"},
+			batest.Options{CacheMaxAge: 60}, // without a cache
+		)
+	}()
+	<-done
+	if ft.skipped {
+		t.Skip(ft.msg)
+	}
+	for _, w := range []string{"server 0: ", "FIXTURE_API must be one of", "server 1: ", "FIXTURE_SAMESITE must be one of", "server 2: ", "FIXTURE_CACHE_MAX_AGE needs FIXTURE_CACHE"} {
+		if !strings.Contains(ft.msg, w) {
+			t.Errorf("failure message lacks %q:\n%s", w, ft.msg)
+		}
+	}
 }

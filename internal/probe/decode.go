@@ -560,5 +560,41 @@ func (r *DecodeReport) LookupTokens(ctx context.Context, db *database.DB, schema
 		seen[c.token] = &row
 		r.Findings = append(r.Findings, fs...)
 	}
+	r.checkCacheAgainstRows()
 	return nil
+}
+
+// checkCacheAgainstRows compares a session_data cache that the server
+// would accept with the row it vouches for. BetterAuth answers from a
+// valid cache without reading the database, so a revoked or expired row
+// stays signed in until the cache expires; the reverse, an unusable cache
+// in front of a valid row, only costs a database read.
+func (r *DecodeReport) checkCacheAgainstRows() {
+	rows := map[string]*database.TokenLookup{}
+	for _, c := range r.Cookies {
+		if c.SessionRow != nil {
+			rows[c.token] = c.SessionRow
+		}
+	}
+	for _, c := range r.Cookies {
+		cache := c.Cache
+		if cache == nil || cache.Contents == nil || c.Signature != "valid" || cache.Expired {
+			continue
+		}
+		row, ok := rows[cache.Contents.token]
+		if !ok || (row.Found && !row.Expired) {
+			continue
+		}
+		state := "no longer exists (revoked or deleted)"
+		if row.Found {
+			state = "expired at " + row.ExpiresAt.UTC().Format(time.RFC3339)
+		}
+		what := c.Name
+		if what == "" {
+			what = "session_data"
+		}
+		r.Findings.Add(finding.CacheOutlivesSession, what,
+			"the session row for token %s %s, but %s (%s cache) still verifies: BetterAuth keeps serving this session from the cookie cache until %s, then answers null. Shorten session.cookieCache.maxAge, or revoke through BetterAuth's API (revokeSession / signOut), which also clears the cache cookie.",
+			cache.Contents.TokenPrefix, state, what, cache.Strategy, cache.ExpiresAt.UTC().Format(time.RFC3339))
+	}
 }

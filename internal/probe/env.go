@@ -79,7 +79,14 @@ func LoadSources(opts SourceOptions) ([]Source, finding.List) {
 		}
 	}
 	for _, path := range files {
-		src, err := loadEnvFile(path)
+		// Relative paths are read from Dir (the command's working
+		// directory), while the label stays the path as the user gave it.
+		open := path
+		if explicit && opts.Dir != "" && !filepath.IsAbs(path) {
+			open = filepath.Join(opts.Dir, path)
+		}
+		src, err := loadEnvFile(open)
+		src.Label = path
 		if err != nil {
 			src = Source{Label: path, Err: err.Error()}
 			findings.Add(finding.EnvFileUnreadable, path, "cannot use %s: %s", path, err)

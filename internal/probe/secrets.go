@@ -14,6 +14,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/textsafe"
 )
 
 // DefaultSecret is BetterAuth's built-in fallback. Development and preview
@@ -350,6 +351,7 @@ func CheckSecrets(sources []Source) SecretsReport {
 			st.EntropyBits = round1(EntropyBits(r.current))
 			st.Whitespace = whitespaceIssue(r.current)
 			checkCurrent(&rep.Findings, src.Label, r, st)
+			checkSecretsOrder(&rep.Findings, src.Label, r)
 		}
 		checkShadowed(&rep.Findings, src, r)
 		for _, vs := range st.Variables {
@@ -391,6 +393,8 @@ func CheckSecrets(sources []Source) SecretsReport {
 	}
 
 	checkBaseURLs(&rep.Findings, sources)
+	checkTrustedOrigins(&rep.Findings, sources)
+	checkDatabaseURLs(&rep.Findings, sources)
 	rep.Candidates = Candidates(sources)
 	return rep
 }
@@ -412,6 +416,45 @@ func checkCurrent(fs *finding.List, label string, r resolved, st SecretStatus) {
 			"the current secret in %s has an estimated %.0f bits of entropy; BetterAuth warns below %d. Use a random secret (openssl rand -base64 32).",
 			label, st.EntropyBits, minEntropyBits)
 	}
+}
+
+// checkSecretsOrder flags a BETTER_AUTH_SECRETS list whose first entry has
+// a lower version than a later one. better-auth's buildSecretConfig
+// (dist/context/secret-utils.mjs) takes `currentVersion` from
+// `secrets[0]`, whatever the numbers say, and only the current secret signs
+// and verifies session cookies; whoever appended "3:new" after "2:old"
+// meant 3 to be current, and every service that reads sessions with the
+// new secret rejects what this one signs.
+func checkSecretsOrder(fs *finding.List, label string, r resolved) {
+	if len(r.versions) < 2 {
+		return
+	}
+	// Versions were validated by parseSecretsList: non-negative integers.
+	first, _ := strconv.Atoi(r.versions[0].version)
+	newest, high := r.versions[0], first
+	for _, v := range r.versions[1:] {
+		if n, _ := strconv.Atoi(v.version); n > high {
+			newest, high = v, n
+		}
+	}
+	if high == first {
+		return
+	}
+	cur := r.versions[0]
+	f := finding.New(finding.SecretsOrder, label,
+		"BETTER_AUTH_SECRETS in %s lists version %s (fingerprint %s) first, yet version %s (fingerprint %s) comes later; BetterAuth signs and verifies sessions with the first entry only, whatever its number, so a server on this list signs with version %s and rejects what a server on version %s signs. If version %s is the new secret, put it first.",
+		label, cur.version, Fingerprint(cur.secret), newest.version, Fingerprint(newest.secret), cur.version, newest.version, newest.version)
+	*fs = append(*fs, f.WithEvidence(finding.Evidence{Step: label,
+		Seen: fmt.Sprintf("BETTER_AUTH_SECRETS versions in order: %s", versionOrder(r.versions))}))
+}
+
+// versionOrder is "2, 3" for the list "2:…,3:…": numbers only.
+func versionOrder(vs []versionedSecret) string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, v.version)
+	}
+	return strings.Join(out, ", ")
 }
 
 // checkShadowed warns when a source sets several secret variables and one
@@ -555,3 +598,182 @@ func NewCandidate(label, variable, secret string) Candidate {
 func jsLength(s string) int { return len(utf16.Encode([]rune(s))) }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }
+
+// dbTarget is which database a DATABASE_URL names: what decides whether
+// two services see the same session rows. A parsed value keeps no
+// password; an unparsable one is kept whole only to be compared, never
+// shown.
+type dbTarget struct {
+	scheme, host, port, db, user string
+	// A value that is neither a URL nor a key=value DSN is compared whole
+	// (opaque) and shown as opaqueShown, which omits anything that could
+	// be a credential.
+	opaque, opaqueShown string
+}
+
+// key compares targets: loopback names are one host (localhost and
+// 127.0.0.1 reach the same server), and an unparsable value is compared
+// whole.
+func (t dbTarget) key() string {
+	host := t.host
+	if IsLoopbackHost(host) {
+		host = "localhost"
+	}
+	return strings.Join([]string{t.scheme, host, t.port, t.db, t.user, t.opaque}, "\x00")
+}
+
+// display is host:port/db, with user@ in front when withUser; never the
+// password.
+func (t dbTarget) display(withUser bool) string {
+	if t.opaque != "" {
+		return t.opaqueShown
+	}
+	host := t.host
+	if host == "" {
+		host = "(default host)"
+	} else if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	s := host
+	if t.port != "" {
+		s += ":" + t.port
+	}
+	s += "/" + t.db
+	if withUser && t.user != "" {
+		s = t.user + "@" + s
+	}
+	return textsafe.Clean(s)
+}
+
+var defaultDBPorts = map[string]string{"postgres": "5432", "mysql": "3306", "mariadb": "3306", "sqlserver": "1433", "mongodb": "27017"}
+
+// parseDatabaseURL reads a database URL (postgres://, postgresql://,
+// mysql://, …) or a libpq key=value DSN into its target. PostgreSQL's
+// defaults are filled in the way libpq applies them, so
+// postgres://app@db/app and postgres://app@db:5432/app are one database.
+func parseDatabaseURL(raw string) dbTarget {
+	raw = strings.TrimSpace(raw)
+	if strings.Contains(raw, "://") {
+		if u, err := url.Parse(raw); err == nil {
+			t := dbTarget{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Hostname()), port: u.Port(),
+				db: strings.TrimPrefix(u.Path, "/"), user: u.User.Username()}
+			if t.scheme == "postgresql" {
+				t.scheme = "postgres"
+			}
+			if t.scheme == "postgres" {
+				// libpq takes these from the query too (host=/var/run/postgresql).
+				q := u.Query()
+				for name, field := range map[string]*string{"host": &t.host, "port": &t.port, "dbname": &t.db, "user": &t.user} {
+					if v := q.Get(name); v != "" {
+						*field = v
+					}
+				}
+			}
+			return t.withDefaults()
+		}
+	} else if kv, ok := parseKeywordDSN(raw); ok {
+		return dbTarget{scheme: "postgres", host: strings.ToLower(kv["host"]), port: kv["port"], db: kv["dbname"], user: kv["user"]}.withDefaults()
+	}
+	// Neither (a SQLite path, file:./dev.db, something mangled): compare it
+	// whole, show it only when it cannot hold credentials.
+	shown := "a value authtui cannot parse"
+	if !strings.ContainsAny(raw, "@=") && !strings.Contains(strings.ToLower(raw), "pass") {
+		shown = textsafe.Truncate(raw, 80)
+	}
+	return dbTarget{opaque: raw, opaqueShown: shown}
+}
+
+func (t dbTarget) withDefaults() dbTarget {
+	if t.port == "" {
+		t.port = defaultDBPorts[t.scheme]
+	}
+	if t.scheme == "postgres" && t.db == "" {
+		t.db = t.user // libpq: dbname defaults to the user name
+	}
+	return t
+}
+
+// parseKeywordDSN reads libpq's `host=db port=5432 dbname=app` form,
+// single-quoted values included. ok is false unless every word is a
+// key=value pair.
+func parseKeywordDSN(s string) (map[string]string, bool) {
+	kv := map[string]string{}
+	for s = strings.TrimSpace(s); s != ""; s = strings.TrimLeft(s, " \t\r\n") {
+		eq := strings.IndexByte(s, '=')
+		if eq <= 0 || strings.ContainsAny(s[:eq], " \t") {
+			return nil, false
+		}
+		key := s[:eq]
+		s = strings.TrimLeft(s[eq+1:], " \t")
+		var val strings.Builder
+		if strings.HasPrefix(s, "'") {
+			i := 1
+			for ; i < len(s) && s[i] != '\''; i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				}
+				val.WriteByte(s[i])
+			}
+			if i >= len(s) {
+				return nil, false
+			}
+			s = s[i+1:]
+		} else {
+			end := strings.IndexAny(s, " \t\r\n")
+			if end < 0 {
+				end = len(s)
+			}
+			val.WriteString(s[:end])
+			s = s[end:]
+		}
+		kv[key] = val.String()
+	}
+	return kv, len(kv) > 0
+}
+
+// checkDatabaseURLs warns when sources point DATABASE_URL at different
+// databases: a session created through one service is then not found by
+// another, which answers null. Sources without DATABASE_URL are not
+// compared (an API may not need the database at all).
+func checkDatabaseURLs(fs *finding.List, sources []Source) {
+	type group struct {
+		target dbTarget
+		labels []string
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	users := map[string]bool{}
+	for _, src := range sources {
+		raw, ok := src.Get("DATABASE_URL")
+		if !src.Loaded() || !ok || strings.TrimSpace(raw) == "" {
+			continue
+		}
+		t := parseDatabaseURL(raw)
+		g, ok := byKey[t.key()]
+		if !ok {
+			g = &group{target: t}
+			byKey[t.key()] = g
+			groups = append(groups, g)
+		}
+		g.labels = append(g.labels, src.Label)
+		users[t.user] = true
+	}
+	if len(groups) < 2 {
+		return
+	}
+	// The user name is shown only when it is part of the difference.
+	withUser := len(users) > 1
+	var parts []string
+	var ev []finding.Evidence
+	for _, g := range groups {
+		shown := g.target.display(withUser)
+		parts = append(parts, fmt.Sprintf("%s → %s", strings.Join(g.labels, ", "), shown))
+		for _, l := range g.labels {
+			ev = append(ev, finding.Evidence{Step: l, Seen: "DATABASE_URL → " + shown})
+		}
+	}
+	f := finding.New(finding.DBURLMismatch, "",
+		"sources set DATABASE_URL to %d different databases: %s. A session created through one service is not found by a service on another database, which answers null. Point every service that reads sessions at the same database (authtui reads the first, %s, unless --database-url is given).",
+		len(groups), strings.Join(parts, "; "), groups[0].labels[0])
+	*fs = append(*fs, f.WithEvidence(ev...))
+}

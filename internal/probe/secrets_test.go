@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -216,6 +217,162 @@ func TestEntropyMatchesBetterAuth(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("EntropyBits(%q) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
+
+// Configuration findings from env files as users write them (dotenv
+// quoting, export, comments), read through LoadSources like every command.
+func TestConfigFindingsFromEnvFiles(t *testing.T) {
+	const (
+		pwA = "s3cr3t-db-password-A"
+		pwB = "s3cr3t-db-password-B"
+	)
+	base := "BETTER_AUTH_URL=http://localhost:3000\nBETTER_AUTH_SECRET=" + secretA + "\n"
+	for _, tc := range []struct {
+		name  string
+		files []string // contents of a.env, b.env, …
+		want  []finding.ID
+		not   []finding.ID
+		say   []string // substrings of the findings' messages and evidence
+		never []string // besides the secrets: must not appear anywhere
+	}{
+		{name: "origins: double-quoted list with a space after the comma",
+			files: []string{base + `BETTER_AUTH_TRUSTED_ORIGINS="https://a.example, https://b.example"` + "\n"},
+			want:  []finding.ID{finding.TrustedOriginsSpace},
+			say:   []string{`entry 2 is " https://b.example"`, "BETTER_AUTH_TRUSTED_ORIGINS=https://a.example,https://b.example", "a.env"}},
+		{name: "origins: unquoted list keeps the inner space",
+			files: []string{base + "BETTER_AUTH_TRUSTED_ORIGINS=https://a.example, https://b.example ,https://c.example\n"},
+			want:  []finding.ID{finding.TrustedOriginsSpace},
+			say:   []string{`entry 2 is " https://b.example "`},
+			never: []string{`entry 1 is`, `entry 3 is`}},
+		{name: "origins: single quotes, line break inside",
+			files: []string{base + "BETTER_AUTH_TRUSTED_ORIGINS='https://a.example,\nhttps://b.example'\n"},
+			want:  []finding.ID{finding.TrustedOriginsSpace},
+			say:   []string{`entry 2 is "\nhttps://b.example"`}},
+		{name: "origins: clean list with export and a comment",
+			files: []string{base + "export BETTER_AUTH_TRUSTED_ORIGINS=https://a.example,https://*.b.example # staging\n"},
+			not:   []finding.ID{finding.TrustedOriginsSpace}},
+		{name: "origins: a whitespace-only trailing entry trusts nothing and hides nothing",
+			files: []string{base + `BETTER_AUTH_TRUSTED_ORIGINS="https://a.example, "` + "\n"},
+			not:   []finding.ID{finding.TrustedOriginsSpace}},
+		{name: "secrets: versions ascending, the old one signs",
+			files: []string{"BETTER_AUTH_URL=http://localhost:3000\nBETTER_AUTH_SECRETS=\"1:" + secretA + ",2:" + secretB + "\"\n"},
+			want:  []finding.ID{finding.SecretsOrder},
+			say:   []string{"version 1 (fingerprint " + Fingerprint(secretA) + ") first", "version 2 (fingerprint " + Fingerprint(secretB) + ")", "versions in order: 1, 2"}},
+		{name: "secrets: the highest later version is named",
+			files: []string{"BETTER_AUTH_URL=http://localhost:3000\nBETTER_AUTH_SECRETS=1:" + secretA + ",3:" + secretC + ",2:" + secretB + "\n"},
+			want:  []finding.ID{finding.SecretsOrder},
+			say:   []string{"version 3 (fingerprint " + Fingerprint(secretC) + ") comes later"}},
+		{name: "secrets: newest first is the documented order",
+			files: []string{"BETTER_AUTH_URL=http://localhost:3000\nBETTER_AUTH_SECRETS=\"3:" + secretC + ", 1:" + secretA + ", 2:" + secretB + "\"\n"},
+			not:   []finding.ID{finding.SecretsOrder, finding.SecretsMalformed}},
+		{name: "secrets: a malformed list is not also out of order",
+			files: []string{"BETTER_AUTH_URL=http://localhost:3000\nBETTER_AUTH_SECRETS=1:" + secretA + ",2:" + secretB + ",2:" + secretC + "\n"},
+			want:  []finding.ID{finding.SecretsMalformed}, not: []finding.ID{finding.SecretsOrder}},
+		{name: "database: same database written three ways",
+			files: []string{
+				base + "DATABASE_URL=postgres://app:" + pwA + "@db.example.com:5432/app\n",
+				base + "DATABASE_URL=\"postgresql://app:" + pwB + "@DB.example.com/app?sslmode=require\"\n",
+				base + "DATABASE_URL=\"host=db.example.com dbname=app user=app password='" + pwA + "'\"\n",
+			},
+			not: []finding.ID{finding.DBURLMismatch}},
+		{name: "database: loopback names are one host",
+			files: []string{
+				base + "DATABASE_URL=postgres://app@localhost:5432/app\n",
+				base + "DATABASE_URL=postgres://app@127.0.0.1/app\n",
+			},
+			not: []finding.ID{finding.DBURLMismatch}},
+		{name: "database: another host",
+			files: []string{
+				base + "DATABASE_URL=postgres://app:" + pwA + "@db.example.com:5432/app\n",
+				base, // no DATABASE_URL: not compared
+				base + "export DATABASE_URL=\"postgres://app:" + pwB + "@replica.example.com:6543/app?pgbouncer=true\"\n",
+			},
+			want:  []finding.ID{finding.DBURLMismatch},
+			say:   []string{"a.env → db.example.com:5432/app", "c.env → replica.example.com:6543/app", "authtui reads the first, a.env"},
+			never: []string{pwA, pwB, "b.env", "app@"}},
+		{name: "database: another database name",
+			files: []string{
+				base + "DATABASE_URL=postgres://app:" + pwA + "@db.example.com/app\n",
+				base + "DATABASE_URL=postgres://app:" + pwA + "@db.example.com/app_test\n",
+			},
+			want: []finding.ID{finding.DBURLMismatch},
+			say:  []string{"db.example.com:5432/app;", "db.example.com:5432/app_test"}, never: []string{pwA}},
+		{name: "database: only the user differs, so it is shown",
+			files: []string{
+				base + "DATABASE_URL=postgres://app:" + pwA + "@db.example.com/app\n",
+				base + "DATABASE_URL=postgres://readonly:" + pwB + "@db.example.com/app\n",
+			},
+			want: []finding.ID{finding.DBURLMismatch},
+			say:  []string{"app@db.example.com:5432/app", "readonly@db.example.com:5432/app"}, never: []string{pwA, pwB}},
+		{name: "database: an unparsable value is compared but not shown",
+			files: []string{
+				base + "DATABASE_URL=postgres://app:" + pwA + "@db.example.com/app\n",
+				base + "DATABASE_URL=user=app password=" + pwB + " host\n",
+			},
+			want: []finding.ID{finding.DBURLMismatch},
+			say:  []string{"b.env → a value authtui cannot parse"}, never: []string{pwA, pwB}},
+		{name: "database: a single source is nothing to compare",
+			files: []string{base + "DATABASE_URL=postgres://app@db.example.com/app\n"},
+			not:   []finding.ID{finding.DBURLMismatch}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var paths []string
+			for i, content := range tc.files {
+				name := string(rune('a'+i)) + ".env"
+				writeEnv(t, dir, name, content)
+				paths = append(paths, name)
+			}
+			sources, fs := LoadSources(SourceOptions{Dir: dir, EnvFiles: paths})
+			if len(fs) != 0 {
+				t.Fatalf("loading: %v", fs)
+			}
+			rep := CheckSecrets(sources)
+			wantFindings(t, rep.Findings, tc.want...)
+			noFindings(t, rep.Findings, tc.not...)
+			b, err := json.Marshal(rep.Findings)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text strings.Builder
+			for _, f := range rep.Findings {
+				text.WriteString(f.Message + "\n")
+				for _, e := range f.Evidence {
+					text.WriteString(e.Step + ": " + e.Seen + "\n")
+				}
+			}
+			for _, s := range tc.say {
+				if !strings.Contains(text.String(), s) {
+					t.Errorf("findings should say %q:\n%s", s, text.String())
+				}
+			}
+			for _, s := range append([]string{secretA, secretB, secretC}, tc.never...) {
+				if strings.Contains(text.String(), s) || strings.Contains(string(b), s) {
+					t.Errorf("findings contain %q:\n%s", s, text.String())
+				}
+			}
+		})
+	}
+}
+
+// The new configuration findings do not fire on the repository's own
+// env fixtures, whose findings scripts already depend on.
+func TestConfigFindingsQuietOnFixtures(t *testing.T) {
+	var paths []string
+	for _, name := range []string{"auth.env", "api.env", "rotation.env"} {
+		paths = append(paths, filepath.Join(fixtureDir, "env", name))
+	}
+	sources, fs := LoadSources(SourceOptions{EnvFiles: paths})
+	if len(fs) != 0 {
+		t.Fatal(fs)
+	}
+	rep := CheckSecrets(sources)
+	noFindings(t, rep.Findings, finding.TrustedOriginsSpace, finding.SecretsOrder, finding.DBURLMismatch)
+	for _, f := range rep.Findings {
+		if len(f.Evidence) != 0 {
+			t.Errorf("%s gained evidence: %v", f.ID, f.Evidence)
 		}
 	}
 }

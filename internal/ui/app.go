@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/authtui/authtui/internal/probe/check"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/textsafe"
@@ -50,6 +51,8 @@ type Model struct {
 	statusSeq int
 
 	findingsScroll int
+
+	ev *evidence // decides the verdict the header shows
 }
 
 // New builds the console for cfg.
@@ -57,6 +60,7 @@ func New(cfg Config) *Model {
 	cfg.defaults()
 	st := newStyles()
 	m := &Model{cfg: cfg, st: st, keys: newGlobalKeys(), mouse: true, baseURL: cfg.Login.BaseURL}
+	m.ev = newEvidence(&m.cfg)
 	m.panes = []Pane{
 		newSecretsPane(&m.cfg, st),
 		newDatabasePane(&m.cfg, st),
@@ -93,8 +97,32 @@ func (m *Model) Init() tea.Cmd {
 type statusClearMsg struct{ seq int }
 
 // Update routes: keys to the overlay, the capturing pane, the global keys
-// or the focused pane, in that order; everything else to every pane.
+// or the focused pane, in that order; everything else to every pane. The
+// verdict is re-decided after every message whose effects could change it.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	model, cmd := m.route(msg)
+	if _, ok := msg.(VerdictMsg); ok {
+		return model, cmd
+	}
+	m.ev.observe(msg)
+	return model, tea.Batch(cmd, m.ev.decide(m.health()))
+}
+
+// health is the database pane's current health, for the verdict.
+func (m *Model) health() *database.Health {
+	for _, p := range m.panes {
+		if hs, ok := p.(healthSource); ok {
+			return hs.Health()
+		}
+	}
+	return nil
+}
+
+// Verdict is the console's current verdict (nil before the env sources
+// were read): the same as `authtui check` gives for the same inputs.
+func (m *Model) Verdict() *check.Report { return m.ev.report }
+
+func (m *Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
@@ -312,7 +340,7 @@ func (m *Model) allFindings() finding.List {
 			}
 		}
 	}
-	return all.Sorted()
+	return check.Merge(all).Sorted()
 }
 
 func (m *Model) header() string {
@@ -331,8 +359,14 @@ func (m *Model) header() string {
 	line1 := m.st.Accent.Render("authtui") + " " + m.st.Dim.Render(textsafe.Clean(src)+" · db "+textsafe.Clean(db)+" · "+textsafe.URL(server))
 	e, w, _ := m.allFindings().Count()
 	var line2 string
+	rep := m.ev.report
 	switch {
-	case e > 0:
+	case rep != nil && rep.Verdict.ID != "":
+		// The verdict leads: one root cause, however many findings
+		// support it; f lists them.
+		line2 = m.st.Err.Render("✗ "+string(rep.Verdict.ID)) + m.st.Dim.Render(fmt.Sprintf(" (%d error(s), %d warning(s); f: findings) ", e, w)) + textsafe.Clean(rep.Verdict.Message)
+		return fit(line1, m.width) + "\n" + fit(line2, m.width)
+	case rep != nil && !rep.Healthy, e > 0:
 		line2 = m.st.Err.Render(fmt.Sprintf("✗ %d error(s)", e)) + "  " + m.st.Warn.Render(fmt.Sprintf("! %d warning(s)", w))
 	case w > 0:
 		line2 = m.st.Warn.Render(fmt.Sprintf("! %d warning(s)", w))

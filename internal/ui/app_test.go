@@ -48,7 +48,7 @@ func screen(m *Model) string { return ansi.Strip(m.View().Content) }
 func TestRootShowsSecretMismatch(t *testing.T) {
 	m, files := newTestModel(t, 100, 30)
 	s := screen(m)
-	for _, want := range []string{"1 Secrets", "5 Login flow", "2 different secrets", files[0], "✗ 1 error"} {
+	for _, want := range []string{"1 Secrets", "5 Login flow", "2 different secrets", files[0], "✗ secret-mismatch (1 error(s)"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("screen lacks %q:\n%s", want, s)
 		}

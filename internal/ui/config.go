@@ -5,8 +5,10 @@
 package ui
 
 import (
+	"strings"
 	"time"
 
+	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/login"
 )
@@ -17,7 +19,7 @@ type Config struct {
 	Dir      string
 	Environ  []string // the process environment, for the `env` source
 
-	Database    database.Options // URL empty: no database configured
+	Database    database.Options // URL: --database-url only; DATABASE_URL of the env files arrives with SecretsLoadedMsg
 	AllowWrites bool
 
 	Login login.Options // BaseURL, Origin, Email, Password, APIURL, Timeout, CookiePrefix; candidates and DB are filled live
@@ -48,4 +50,22 @@ func (c *Config) defaults() {
 	if c.SessionsEvery <= 0 {
 		c.SessionsEvery = 3 * time.Second
 	}
+}
+
+// flags are the command-line values the one resolver starts from.
+func (c *Config) flags() probe.Flags {
+	return probe.Flags{
+		BaseURL: c.Login.BaseURL, Origin: c.Login.Origin, APIURL: c.Login.APIURL,
+		DatabaseURL: c.Database.URL, Timeout: c.Timeout,
+	}
+}
+
+// getenv reads the process environment the console was started with.
+func (c *Config) getenv(name string) string {
+	for _, kv := range c.Environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
 }

@@ -46,6 +46,7 @@ type databasePane struct {
 
 	url     string // the URL in use: --database-url, or DATABASE_URL of the env files
 	fromEnv bool
+	from    string // where the URL came from, as the resolver says it
 	label   string // host:port/db, never the password
 	target  database.Target
 
@@ -136,6 +137,19 @@ func (p *databasePane) Init() tea.Cmd {
 	}
 	p.setURL(p.cfg.Database.URL, false)
 	return p.connect()
+}
+
+// Health is what the verdict needs of the database: whether it is
+// connected and its findings.
+func (p *databasePane) Health() *database.Health {
+	if p.state != dbConnected && p.state != dbDown {
+		return nil
+	}
+	h := p.health
+	h.Connected = p.state == dbConnected
+	h.Schema = p.schema
+	h.Findings = p.Findings()
+	return &h
 }
 
 func (p *databasePane) Findings() finding.List {
@@ -276,6 +290,7 @@ func (p *databasePane) Update(msg tea.Msg) tea.Cmd {
 			return p.drop()
 		}
 		p.setURL(msg.DBURL, true)
+		p.from = msg.Config.DatabaseURL.From
 		p.failures, p.connErr, p.lostErr = 0, nil, ""
 		return tea.Batch(p.drop(), p.connect())
 
@@ -504,6 +519,9 @@ func (p *databasePane) View(w, h int) string {
 		src := "--database-url"
 		if p.fromEnv {
 			src = "DATABASE_URL (env file)"
+			if p.from != "" {
+				src = p.from
+			}
 		}
 		row("target", textsafe.Clean(p.target.String())+p.st.Dim.Render(" from "+src))
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/check"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/login"
@@ -58,13 +59,16 @@ type loginPane struct {
 	runID    int
 	running  bool
 	cancel   context.CancelFunc
-	events   chan login.Event
-	done     chan *login.Result
+	events   chan check.Event
+	done     chan *check.Report
 	target   string // "as EMAIL" or "replaying session X"
 	expected int    // how many steps the run will likely have
 	steps    []loginStep
 	result   *login.Result // the last completed run
 	notice   string
+
+	sources []probe.Source // the env sources, for the pipeline's configuration
+	verdict *check.Report  // the console's verdict, shown under the steps
 
 	// The credentials form. The password lives in the field until the run
 	// starts, then only in that run's options.
@@ -125,7 +129,7 @@ type (
 	}
 	loginDoneMsg struct {
 		run int
-		res *login.Result
+		res *check.Report
 	}
 	loginTailFileMsg struct {
 		gen   int
@@ -196,7 +200,7 @@ func (p *loginPane) Selection() string {
 	if p.result == nil || p.result.Cancelled {
 		return ""
 	}
-	return insClip(p.result.Diagnosis.Verdict, 2000)
+	return insClip(p.diagnosis().Verdict, 2000)
 }
 
 // Init starts the log tail, when one is configured.
@@ -265,7 +269,9 @@ func (p *loginPane) siteURL() string {
 func (p *loginPane) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case SecretsLoadedMsg:
-		p.candidates, p.baseURL = msg.Report.Candidates, msg.BaseURL
+		p.candidates, p.baseURL, p.sources = msg.Report.Candidates, msg.BaseURL, msg.Sources
+	case VerdictMsg:
+		p.verdict = msg.Report
 	case DBReadyMsg:
 		p.db, p.schema = msg.DB, msg.Schema
 	case loginEventMsg:
@@ -278,7 +284,13 @@ func (p *loginPane) Update(msg tea.Msg) tea.Cmd {
 		if msg.run != p.runID {
 			return nil
 		}
-		p.finish(msg.res)
+		if msg.res == nil {
+			p.finish(nil)
+			return nil
+		}
+		p.finish(msg.res.Login)
+		res := msg.res.Login
+		return func() tea.Msg { return LoginReportMsg{Result: res} }
 	case spinner.TickMsg:
 		// Ticks stop when no run needs them: the next run restarts them.
 		if !p.running {
@@ -439,16 +451,17 @@ func (p *loginPane) formKey(msg tea.KeyPressMsg) tea.Cmd {
 	return p.updateField(msg)
 }
 
-// start begins a run: login.Run in a goroutine started by the returned
-// Cmd, its events read one by one by waitCmd.
+// start begins a run of the check pipeline (the same as `authtui check`,
+// on the pane's open database connection) in a goroutine started by the
+// returned Cmd; its login events are read one by one by waitCmd.
 func (p *loginPane) start(email, password, replay string) tea.Cmd {
-	opts := p.cfg.Login
-	opts.BaseURL = p.siteURL()
-	opts.Email, opts.Password, opts.ReplaySession = email, password, replay
-	opts.Candidates = p.candidates
-	opts.DB, opts.Schema = p.db, p.schema
-	if opts.Timeout <= 0 {
-		opts.Timeout = p.cfg.Timeout
+	cfg := probe.Resolve(p.cfg.flags(), p.sources, p.cfg.getenv)
+	if !cfg.BaseURL.Set() {
+		cfg.BaseURL = probe.Setting{Value: p.siteURL(), From: "the env files"}
+	}
+	opts := check.Options{
+		Config: cfg, Email: email, Password: password, CookiePrefix: p.cfg.Login.CookiePrefix,
+		ReplaySession: replay, DB: p.db, Schema: p.schema, NoDatabase: p.db == nil,
 	}
 	if replay == "" {
 		// A stale replay setting must not turn a sign-in into a replay.
@@ -460,26 +473,26 @@ func (p *loginPane) start(email, password, replay string) tea.Cmd {
 	}
 	p.runID++
 	ctx, cancel := context.WithCancel(context.Background())
-	ch, done := make(chan login.Event, 16), make(chan *login.Result, 1)
+	ch, done := make(chan check.Event, 16), make(chan *check.Report, 1)
 	p.running, p.cancel, p.events, p.done = true, cancel, ch, done
 	p.steps, p.notice, p.scroll, p.follow = nil, "", 0, true
 	if replay != "" {
 		p.target = "replaying session " + insClip(replay, 40) + " (a real user's session)"
 		fps := map[string]bool{}
-		for _, c := range opts.Candidates {
+		for _, c := range p.candidates {
 			fps[c.Fingerprint()] = true
 		}
 		p.expected = 3 + len(fps)
 	} else {
 		p.target = "as " + insClip(email, 60)
 		p.expected = 7
-		if opts.APIURL != "" {
+		if cfg.APIURL.Set() {
 			p.expected = 8
 		}
 	}
 	wait := p.waitCmd()
 	run := func() tea.Msg {
-		go func() { done <- login.Run(ctx, opts, ch) }()
+		go func() { done <- check.Run(ctx, opts, ch) }()
 		return wait()
 	}
 	return tea.Batch(run, p.spin.Tick)
@@ -493,11 +506,15 @@ func (p *loginPane) waitCmd() tea.Cmd {
 		return nil
 	}
 	return func() tea.Msg {
-		e, ok := <-ch
-		if !ok {
-			return loginDoneMsg{run: id, res: <-done}
+		for {
+			e, ok := <-ch
+			if !ok {
+				return loginDoneMsg{run: id, res: <-done}
+			}
+			if e.Login != nil {
+				return loginEventMsg{run: id, ev: *e.Login}
+			}
 		}
-		return loginEventMsg{run: id, ev: e}
 	}
 }
 
@@ -854,7 +871,7 @@ func (p *loginPane) mainLines(w int) []string {
 		if res.Cancelled {
 			lines = append(lines, p.st.Warn.Render("- cancelled: the run stopped before its end"))
 		} else {
-			d := res.Diagnosis
+			d := p.diagnosis()
 			style, head := p.st.Err, "✗ "+string(d.Cause)
 			switch {
 			case d.Cause == "" && d.Healthy:
@@ -958,7 +975,7 @@ func (p *loginPane) Summary(w, h int) string {
 	case p.result != nil && p.result.Cancelled:
 		lines = []string{p.st.Warn.Render("- cancelled"), p.st.Dim.Render("enter: run login")}
 	case p.result != nil:
-		d := p.result.Diagnosis
+		d := p.diagnosis()
 		switch {
 		case d.Cause != "":
 			lines = append(lines, p.st.Err.Render("✗ "+string(d.Cause)))
@@ -982,4 +999,16 @@ func (p *loginPane) Summary(w, h int) string {
 		lines = append(lines, p.st.Dim.Render("log: "+last.text))
 	}
 	return block(strings.Join(lines, "\n"), w, h)
+}
+
+// diagnosis is the console's verdict once it has one (the same the header
+// shows), else the run's own.
+func (p *loginPane) diagnosis() login.Diagnosis {
+	if p.verdict != nil && p.verdict.Login == p.result {
+		return p.verdict.Diagnosis
+	}
+	if p.result != nil {
+		return p.result.Diagnosis
+	}
+	return login.Diagnosis{}
 }

@@ -14,8 +14,10 @@ import (
 type SecretsLoadedMsg struct {
 	Sources []probe.Source
 	Report  probe.SecretsReport
-	BaseURL string // the first BETTER_AUTH_URL of the sources
-	DBURL   string // the first DATABASE_URL of the sources
+	// Config is the one resolved configuration for these sources.
+	Config  probe.Config
+	BaseURL string // the base URL of the sources (empty when --base-url gave it)
+	DBURL   string // the database URL of the sources or the environment (empty when --database-url gave it)
 }
 
 // DBReadyMsg says the database is connected and its schema known; the

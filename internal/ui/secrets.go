@@ -110,17 +110,12 @@ func (p *secretsPane) loadCmd() tea.Cmd {
 		msg := secretsLoadMsg{seq: seq, sig: sig, load: load}
 		msg.Sources = sources
 		msg.Report = probe.CheckSecrets(sources)
-		for _, s := range sources {
-			if msg.BaseURL == "" {
-				if _, u, ok := s.FirstSet(probe.BaseURLVars); ok {
-					msg.BaseURL = strings.TrimSpace(u)
-				}
-			}
-			if msg.DBURL == "" {
-				if u, ok := s.Get("DATABASE_URL"); ok && strings.TrimSpace(u) != "" {
-					msg.DBURL = strings.TrimSpace(u)
-				}
-			}
+		msg.Config = probe.Resolve(cfg.flags(), sources, cfg.getenv)
+		if c := msg.Config.BaseURL; !c.FromFlag() {
+			msg.BaseURL = c.Value
+		}
+		if c := msg.Config.DatabaseURL; !c.FromFlag() {
+			msg.DBURL = c.Value
 		}
 		return msg
 	}

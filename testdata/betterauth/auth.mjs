@@ -23,15 +23,35 @@
 //                                => advanced.crossSubDomainCookies = { enabled: true, domain }
 //                                   advanced.defaultCookieAttributes = { sameSite: "none", secure: true }
 //   FIXTURE_BEARER               "1" => bearer() plugin from better-auth/plugins
+//   FIXTURE_REQUIRE_EMAIL_VERIFICATION
+//                                "1" => emailAndPassword.requireEmailVerification (no
+//                                   sendVerificationEmail: unverified users get 403 EMAIL_NOT_VERIFIED)
+//   FIXTURE_RATE_LIMIT           "1" => rateLimit = { enabled: true } with better-auth's defaults
+//                                   (100 requests / 10 s, sign-in and sign-up 3 / 10 s, in memory),
+//                                   even outside production; "0" => { enabled: false }, even in
+//                                   production; unset => better-auth's default (on only in production)
+//   FIXTURE_SAMESITE             none | lax | strict => advanced.defaultCookieAttributes.sameSite
+//   FIXTURE_SECURE               "0" | "1" => advanced.defaultCookieAttributes.secure (both override
+//                                   what FIXTURE_CROSS_SUBDOMAIN sets). better-call, better-auth's
+//                                   HTTP layer, still adds Secure to every SameSite=None cookie and
+//                                   to __Secure- names: "0" removes it only from the others
+//   FIXTURE_CACHE_MAX_AGE        seconds (with FIXTURE_CACHE) => session.cookieCache.maxAge
+//                                   (better-auth's default: 300)
 //   DATABASE_URL                 set: PostgreSQL through a pg Pool (better-auth's Kysely adapter);
 //                                unset: better-auth's memory adapter
-// emailAndPassword is enabled, without email verification. Telemetry is off.
+// emailAndPassword is enabled, without email verification unless asked. Telemetry is off.
 
 import { betterAuth } from "better-auth";
 import { memoryAdapter } from "better-auth/adapters/memory";
 import { bearer } from "better-auth/plugins";
 
 const CACHE_STRATEGIES = ["off", "compact", "jwt", "jwe"];
+const SAMESITE_VALUES = ["none", "lax", "strict"];
+
+/** Fails with the variable's name and what it accepts. */
+function invalid(name, accepted, got) {
+	return new Error(`${name} must be ${accepted}, got ${JSON.stringify(got)}`);
+}
 
 /** A fresh, empty database object for better-auth's memory adapter. */
 export function newMemoryDb() {
@@ -57,6 +77,31 @@ export async function buildOptions(opts = {}) {
 	};
 	if (!CACHE_STRATEGIES.includes(fixture.FIXTURE_CACHE)) {
 		throw new Error(`FIXTURE_CACHE must be one of ${CACHE_STRATEGIES.join("|")}, got ${JSON.stringify(fixture.FIXTURE_CACHE)}`);
+	}
+	// The options below join `fixture` only when set, so fixtures captured
+	// before they existed keep the same fixture_options.
+	if (env.FIXTURE_REQUIRE_EMAIL_VERIFICATION) {
+		if (env.FIXTURE_REQUIRE_EMAIL_VERIFICATION !== "1") throw invalid("FIXTURE_REQUIRE_EMAIL_VERIFICATION", '"1"', env.FIXTURE_REQUIRE_EMAIL_VERIFICATION);
+		fixture.FIXTURE_REQUIRE_EMAIL_VERIFICATION = true;
+	}
+	if (env.FIXTURE_RATE_LIMIT) {
+		if (!["0", "1"].includes(env.FIXTURE_RATE_LIMIT)) throw invalid("FIXTURE_RATE_LIMIT", '"0" or "1"', env.FIXTURE_RATE_LIMIT);
+		fixture.FIXTURE_RATE_LIMIT = env.FIXTURE_RATE_LIMIT === "1";
+	}
+	if (env.FIXTURE_SAMESITE) {
+		if (!SAMESITE_VALUES.includes(env.FIXTURE_SAMESITE)) throw invalid("FIXTURE_SAMESITE", `one of ${SAMESITE_VALUES.join("|")}`, env.FIXTURE_SAMESITE);
+		fixture.FIXTURE_SAMESITE = env.FIXTURE_SAMESITE;
+	}
+	if (env.FIXTURE_SECURE) {
+		if (!["0", "1"].includes(env.FIXTURE_SECURE)) throw invalid("FIXTURE_SECURE", '"0" or "1"', env.FIXTURE_SECURE);
+		fixture.FIXTURE_SECURE = env.FIXTURE_SECURE === "1";
+	}
+	if (env.FIXTURE_CACHE_MAX_AGE) {
+		const n = Number(env.FIXTURE_CACHE_MAX_AGE);
+		if (!/^[0-9]+$/.test(env.FIXTURE_CACHE_MAX_AGE) || n <= 0) throw invalid("FIXTURE_CACHE_MAX_AGE", "a positive number of seconds", env.FIXTURE_CACHE_MAX_AGE);
+		// better-auth ignores maxAge while the cache is off: refuse rather than pretend.
+		if (fixture.FIXTURE_CACHE === "off") throw new Error("FIXTURE_CACHE_MAX_AGE needs FIXTURE_CACHE=compact|jwt|jwe");
+		fixture.FIXTURE_CACHE_MAX_AGE = n;
 	}
 
 	const options = {
@@ -86,6 +131,15 @@ export async function buildOptions(opts = {}) {
 		options.advanced.defaultCookieAttributes = { sameSite: "none", secure: true };
 	}
 	if (fixture.FIXTURE_BEARER) options.plugins.push(bearer());
+	if (fixture.FIXTURE_REQUIRE_EMAIL_VERIFICATION) options.emailAndPassword.requireEmailVerification = true;
+	if (fixture.FIXTURE_RATE_LIMIT !== undefined) options.rateLimit = { enabled: fixture.FIXTURE_RATE_LIMIT };
+	if (fixture.FIXTURE_SAMESITE !== undefined || fixture.FIXTURE_SECURE !== undefined) {
+		const attrs = { ...options.advanced.defaultCookieAttributes };
+		if (fixture.FIXTURE_SAMESITE !== undefined) attrs.sameSite = fixture.FIXTURE_SAMESITE;
+		if (fixture.FIXTURE_SECURE !== undefined) attrs.secure = fixture.FIXTURE_SECURE;
+		options.advanced.defaultCookieAttributes = attrs;
+	}
+	if (fixture.FIXTURE_CACHE_MAX_AGE !== undefined) options.session.cookieCache.maxAge = fixture.FIXTURE_CACHE_MAX_AGE;
 
 	return { options, fixture, pool, memoryDb };
 }

@@ -15,6 +15,17 @@
 //                               answered here with 204
 //   FIXTURE_EXPOSE_AUTH_TOKEN   "1" (with FIXTURE_CORS_ORIGIN): every response also exposes
 //                               set-auth-token (merged with what better-auth exposes itself)
+//   FIXTURE_API                 how GET /api/me (the app's own backend) judges a request:
+//                               session      (default) 200 {"user":{"id","email"}} or
+//                                            401 {"error":"unauthorized"}
+//                               null         200 with getSession's result as JSON, unchanged:
+//                                            the session object, or the literal null when rejected
+//                                            (a handler that never checks it)
+//                               cookie-only  as session, but drops Authorization before getSession
+//                                            (a backend that forwards only cookies)
+//                               bearer-only  as session, but drops Cookie before getSession (a
+//                                            non-JS backend that reads only Authorization; the
+//                                            server needs FIXTURE_BEARER=1 to accept bearer tokens)
 //   DATABASE_URL, FIXTURE_*     as in auth.mjs (FIXTURE_BEARER=1: bearer plugin)
 // Read by better-auth itself (never passed from here): BETTER_AUTH_SECRET(S), AUTH_SECRET,
 // BETTER_AUTH_URL, BETTER_AUTH_TRUSTED_ORIGINS, NODE_ENV.
@@ -23,7 +34,8 @@
 //   /api/auth/*     better-auth (toNodeHandler)
 //   GET /api/me     the app's own backend: auth.api.getSession({headers}) =>
 //                   200 {"user":{"id","email"}} or 401 {"error":"unauthorized"}
-//                   (cookie, or Authorization: Bearer with FIXTURE_BEARER=1)
+//                   (cookie, or Authorization: Bearer with FIXTURE_BEARER=1); FIXTURE_API
+//                   changes which headers it reads and what it answers
 //   GET /healthz    200 "ok"
 //
 // stdout: first, exactly one line
@@ -56,7 +68,8 @@ const held = []; // lines logged before the listening line
 
 // Values that must never reach the log.
 const SECRET_VALUES = [];
-for (const k of ["BETTER_AUTH_SECRET", "AUTH_SECRET"]) if (env[k]) SECRET_VALUES.push(env[k]);
+// Trimmed too: a secret read with a stray newline is still that secret.
+for (const k of ["BETTER_AUTH_SECRET", "AUTH_SECRET"]) if (env[k]) SECRET_VALUES.push(env[k], env[k].trim());
 if (env.BETTER_AUTH_SECRETS) {
 	for (const entry of env.BETTER_AUTH_SECRETS.split(",")) {
 		const i = entry.indexOf(":");
@@ -126,6 +139,10 @@ function fatal(err) {
 const { buildOptions, runMigrations } = await import("./auth.mjs").catch(fatal);
 const { betterAuth } = await import("better-auth").catch(fatal);
 const { toNodeHandler, fromNodeHeaders } = await import("better-auth/node").catch(fatal);
+
+const API_MODES = ["session", "null", "cookie-only", "bearer-only"];
+const API_MODE = env.FIXTURE_API || "session";
+if (!API_MODES.includes(API_MODE)) fatal(new Error(`FIXTURE_API must be one of ${API_MODES.join("|")}, got ${JSON.stringify(API_MODE)}`));
 
 let auth, pool;
 try {
@@ -207,13 +224,22 @@ async function me(req, res, note) {
 		res.setHeader("allow", "GET, HEAD");
 		return sendJSON(res, 405, { error: "method_not_allowed" });
 	}
+	const headers = fromNodeHeaders(req.headers);
+	// The header this backend never looks at is gone before better-auth sees
+	// the request, as it would be in such a backend.
+	if (API_MODE === "cookie-only") headers.delete("authorization");
+	if (API_MODE === "bearer-only") headers.delete("cookie");
 	let session;
 	try {
-		session = await auth.api.getSession({ headers: fromNodeHeaders(req.headers) });
+		session = await auth.api.getSession({ headers });
 	} catch (err) {
 		note.session = "error";
 		logLine("server", `/api/me: getSession failed: ${describe(err)}`);
 		return sendJSON(res, 500, { error: "session_lookup_failed" });
+	}
+	if (API_MODE === "null") {
+		note.session = session ? "found" : "none";
+		return sendJSON(res, 200, session ?? null);
 	}
 	if (!session) {
 		note.session = "none";

@@ -151,6 +151,12 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		// read-only and timeout settings go into each transaction instead.
 		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	} else {
+		// One round trip per statement, the first time too: a cached
+		// prepared statement costs a Parse round trip before its first
+		// run, and most of what authtui sends runs once per connection.
+		// Parameters go as text of unspecified type, as in the simple
+		// protocol, so the server types them from the column.
+		cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
 		if !opts.AllowWrites {
 			cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
@@ -163,7 +169,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	db := &DB{pool: pool, target: target, opts: opts, secrets: []string{password}}
 	cctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 	defer cancel()
-	if err := pool.Ping(cctx); err != nil {
+	if err := db.reach(cctx); err != nil {
 		pool.Close()
 		if cctx.Err() != nil && ctx.Err() == nil {
 			return nil, &ConnectError{Class: "timeout", Message: fmt.Sprintf("no answer from %s:%d within %s", target.Host, target.Port, opts.ConnectTimeout)}
@@ -171,6 +177,22 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		return nil, classify(err, password)
 	}
 	return db, nil
+}
+
+// reach opens the first connection. A server that completed the startup
+// has authenticated the user and is ready for queries, so a direct
+// connection needs no ping on top; a pooler answers the startup itself,
+// so there a ping checks that it reaches the database behind it.
+func (db *DB) reach(ctx context.Context) error {
+	c, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	if db.target.Pooler {
+		return c.Ping(ctx)
+	}
+	return nil
 }
 
 // stripNonLibpq removes URL parameters that ORMs add but libpq (and pgx)
@@ -255,22 +277,22 @@ func shortError(err error) string {
 	return msg
 }
 
-// tx runs fn in a transaction that is read-only unless writes are allowed,
-// with the statement timeout set for the transaction: the only way to
-// carry these settings through a transaction pooler. On a direct
-// connection they are already session defaults, and fn runs on the pool.
+// query runs fn read-only (unless write) and under the statement timeout.
+// On a direct connection both are session defaults (startup parameters)
+// and fn runs on the pool. Through a transaction pooler every statement
+// carries them itself (see guarded), in the same round trip. Writes run
+// in an explicit read-write transaction.
 func (db *DB) query(ctx context.Context, write bool, fn func(q querier) error) error {
-	if !db.target.Pooler && !write {
+	if !write {
+		if db.target.Pooler {
+			return fn(guarded{db})
+		}
 		return fn(db.pool)
 	}
-	opts := pgx.TxOptions{AccessMode: pgx.ReadOnly}
-	if write {
-		if !db.opts.AllowWrites {
-			return errors.New("the database is open read-only; pass --allow-writes to change it")
-		}
-		opts.AccessMode = pgx.ReadWrite
+	if !db.opts.AllowWrites {
+		return errors.New("the database is open read-only; pass --allow-writes to change it")
 	}
-	tx, err := db.pool.BeginTx(ctx, opts)
+	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadWrite})
 	if err != nil {
 		return err
 	}
@@ -284,7 +306,143 @@ func (db *DB) query(ctx context.Context, write bool, fn func(q querier) error) e
 	return tx.Commit(ctx)
 }
 
-// querier is what both a pool and a transaction offer.
+// guardSQL are the statements a read through a transaction pooler starts
+// with. A simple-protocol message of several statements runs as one
+// implicit transaction, so SET LOCAL holds for the statements after it
+// and ends with them: the server session the pooler lends goes back
+// unchanged, and an error leaves no transaction open.
+func (db *DB) guardSQL() []string {
+	return []string{
+		fmt.Sprintf("SET LOCAL statement_timeout = %d", db.opts.StatementTimeout.Milliseconds()),
+		"SET LOCAL transaction_read_only = on",
+	}
+}
+
+// roundTrip sends the batch in one round trip and runs its callbacks: on
+// a direct connection as one pipeline of extended-protocol statements
+// (one implicit transaction), through a pooler as one simple-protocol
+// message that starts with guardSQL.
+func (db *DB) roundTrip(ctx context.Context, b *pgx.Batch) error {
+	if db.target.Pooler {
+		g := &pgx.Batch{}
+		for _, s := range db.guardSQL() {
+			g.Queue(s)
+		}
+		g.QueuedQueries = append(g.QueuedQueries, b.QueuedQueries...)
+		b = g
+	}
+	return db.pool.SendBatch(ctx, b).Close()
+}
+
+// guarded is the querier of reads through a transaction pooler: each
+// statement goes in one message behind guardSQL, one round trip, where an
+// explicit transaction would cost three more (BEGIN, SET LOCAL, COMMIT).
+type guarded struct{ db *DB }
+
+// send starts sql behind the guard statements and returns with its
+// results next; the caller closes br and releases c.
+func (g guarded) send(ctx context.Context, sql string, args []any) (*pgxpool.Conn, pgx.BatchResults, error) {
+	c, err := g.db.pool.Acquire(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &pgx.Batch{}
+	guards := g.db.guardSQL()
+	for _, s := range guards {
+		b.Queue(s)
+	}
+	b.Queue(sql, args...)
+	br := c.SendBatch(ctx, b)
+	for range guards {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			c.Release()
+			return nil, nil, err
+		}
+	}
+	return c, br, nil
+}
+
+func (g guarded) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	c, br, err := g.send(ctx, sql, args)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
+	r := &guardedRows{Rows: rows, br: br, c: c}
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (g guarded) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return guardedRow{g: g, ctx: ctx, sql: sql, args: args}
+}
+
+func (g guarded) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	c, br, err := g.send(ctx, sql, args)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	defer c.Release()
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
+}
+
+// guardedRows are a statement's rows; closing them ends the message and
+// gives the connection back.
+type guardedRows struct {
+	pgx.Rows
+	br     pgx.BatchResults
+	c      *pgxpool.Conn
+	closed bool
+}
+
+func (r *guardedRows) Close() {
+	if r.closed {
+		return
+	}
+	r.closed = true
+	if r.Rows != nil {
+		r.Rows.Close()
+	}
+	r.br.Close()
+	r.c.Release()
+}
+
+// guardedRow is QueryRow's answer, read when scanned, as pgx's own.
+type guardedRow struct {
+	g    guarded
+	ctx  context.Context
+	sql  string
+	args []any
+}
+
+func (r guardedRow) Scan(dest ...any) error {
+	rows, err := r.g.Query(r.ctx, r.sql, r.args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+// querier is what a pool, a transaction and guarded offer.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row

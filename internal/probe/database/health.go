@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/authtui/authtui/internal/probe/finding"
 )
 
@@ -90,45 +92,75 @@ func (db *DB) Ping(ctx context.Context) (time.Duration, error) {
 	return time.Since(start), err
 }
 
-// ServerInfo fills the static facts of h: version, TLS, connections,
-// clock skew, and whether writes are refused.
-func (db *DB) ServerInfo(ctx context.Context, h *Health) error {
-	return db.query(ctx, false, func(q querier) error {
-		var (
-			dbNow   time.Time
-			ro      string
-			tls     *bool
-			tlsVer  *string
-			maxConn string
-		)
-		before := time.Now()
-		err := q.QueryRow(ctx, `
+// serverInfoSQL reads the static facts of Health; clock_timestamp() is
+// the server's clock when it ran the statement.
+const serverInfoSQL = `
 SELECT current_setting('server_version'), clock_timestamp(), current_setting('transaction_read_only'),
        (SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()),
        (SELECT version FROM pg_stat_ssl WHERE pid = pg_backend_pid()),
        (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'),
-       current_setting('max_connections')`).
-			Scan(&h.ServerVersion, &dbNow, &ro, &tls, &tlsVer, &h.Connections, &maxConn)
+       current_setting('max_connections')`
+
+// serverInfo is serverInfoSQL's answer.
+type serverInfo struct {
+	version        string
+	now            time.Time
+	readOnly       string
+	tls            *bool
+	tlsVersion     *string
+	connections    int
+	maxConnections string
+}
+
+func (si *serverInfo) scan(row pgx.Row) error {
+	return row.Scan(&si.version, &si.now, &si.readOnly, &si.tls, &si.tlsVersion, &si.connections, &si.maxConnections)
+}
+
+// fill copies the facts into h. The clock skew compares the server's
+// clock with the local one at the moment the statement ran: the middle of
+// the round trip once the server's own time (serverTime, from the
+// statement's start to the end of the message) is taken out.
+func (si *serverInfo) fill(h *Health, before, after time.Time, serverTime time.Duration) {
+	h.ServerVersion = si.version
+	h.Connections = si.connections
+	network := max(0, after.Sub(before)-serverTime)
+	h.ClockSkew = si.now.Sub(before.Add(network / 2))
+	h.ReadOnly = si.readOnly == "on"
+	h.TLS = si.tls != nil && *si.tls
+	h.TLSVersion = ""
+	if si.tlsVersion != nil {
+		h.TLSVersion = *si.tlsVersion
+	}
+	fmt.Sscan(si.maxConnections, &h.MaxConnections)
+}
+
+// ServerInfo fills the static facts of h: version, TLS, connections,
+// clock skew, and whether writes are refused.
+func (db *DB) ServerInfo(ctx context.Context, h *Health) error {
+	return db.query(ctx, false, func(q querier) error {
+		var si serverInfo
+		before := time.Now()
+		err := si.scan(q.QueryRow(ctx, serverInfoSQL))
 		after := time.Now()
 		if err != nil {
 			return err
 		}
-		// Compare with the local clock at the middle of the round trip.
-		mid := before.Add(after.Sub(before) / 2)
-		h.ClockSkew = dbNow.Sub(mid)
-		h.ReadOnly = ro == "on"
-		h.TLS = tls != nil && *tls
-		if tlsVer != nil {
-			h.TLSVersion = *tlsVer
-		}
-		fmt.Sscan(maxConn, &h.MaxConnections)
+		si.fill(h, before, after, 0)
 		return nil
 	})
 }
 
-// CheckHealth connects (or reuses db), pings `pings` times spaced by gap,
-// reads the server facts and the schema, and raises the db-* findings.
-// A nil db means the connection failed with connErr.
+// CheckHealth connects (or reuses db), takes `pings` latency samples
+// spaced by at least gap, reads the server facts and the schema, and
+// raises the db-* findings. A nil db means the connection failed with
+// connErr.
+//
+// Every round trip costs the network's latency, so it makes few: the
+// server facts and the whole catalogue go in one, the orphan count in
+// another, and each of those is also a latency sample (its round trip
+// less the server's own time, read from clock_timestamp() around the
+// work). Only the samples still missing are pings, and they wait for gap
+// only when the round trips before did not take that long already.
 func CheckHealth(ctx context.Context, opts Options, pings int, gap time.Duration) (*Health, *DB) {
 	h := &Health{CheckedAt: time.Now()}
 	t, err := ParseTarget(opts.URL)
@@ -149,36 +181,81 @@ func CheckHealth(ctx context.Context, opts Options, pings int, gap time.Duration
 		return h, nil
 	}
 	h.Connected = true
-	var lat Latency
-	for i := 0; i < max(1, pings); i++ {
-		if i > 0 && gap > 0 {
+	want := max(1, pings)
+	var (
+		lat       Latency
+		lastStart time.Time // of the latest round trip that gave a sample
+	)
+	sample := func(started time.Time, d time.Duration) {
+		if lat.Stats().Samples < want {
+			lat.Add(d)
+		}
+		lastStart = started
+	}
+
+	var (
+		schema *Schema
+		fs     finding.List
+	)
+	si, cat, before, after, serverTime, err := db.infoAndCatalogue(ctx)
+	if err == nil {
+		si.fill(h, before, after, serverTime)
+		sample(before, max(0, after.Sub(before)-serverTime))
+		schema, fs = db.pickTables(cat)
+	} else {
+		// One of them failed: ask again apart, so that a failing server
+		// query is reported and a failing catalogue only leaves the schema
+		// out, as when they always went separately.
+		before := time.Now()
+		if err := db.ServerInfo(ctx, h); err != nil {
+			h.Findings.Add(finding.DBUnreachable, t.String(), "connected to %s but a query failed: %s", t, db.errMessage(err))
+			return h, db
+		}
+		sample(before, time.Since(before))
+		schema, fs, _ = db.DetectSchema(ctx)
+	}
+	h.Schema = schema
+	if schema != nil && schema.Session != nil {
+		ofs, d, started, oerr := db.checkOrphans(ctx, schema)
+		if oerr == nil {
+			fs = append(fs, ofs...)
+			sample(started, d)
+		}
+	}
+
+	for lat.Stats().Samples < want {
+		if wait := time.Until(lastStart.Add(gap)); wait > 0 {
 			select {
 			case <-ctx.Done():
-			case <-time.After(gap):
+			case <-time.After(wait):
 			}
 		}
+		started := time.Now()
 		d, err := db.Ping(ctx)
 		if err != nil {
 			break
 		}
-		lat.Add(d)
+		sample(started, d)
 	}
 	h.Latency = lat.Stats()
-	if err := db.ServerInfo(ctx, h); err != nil {
-		h.Findings.Add(finding.DBUnreachable, t.String(), "connected to %s but a query failed: %s", t, db.errMessage(err))
-		return h, db
-	}
+	// The same order of findings as ever: the live ones, then the schema's.
 	h.Findings = append(h.Findings, db.judge(h)...)
-	schema, fs, err := db.DetectSchema(ctx)
-	h.Schema = schema
 	h.Findings = append(h.Findings, fs...)
-	if err == nil && schema != nil && schema.Session != nil {
-		ofs, oerr := db.CheckOrphans(ctx, schema)
-		if oerr == nil {
-			h.Findings = append(h.Findings, ofs...)
-		}
-	}
 	return h, db
+}
+
+// infoAndCatalogue reads the server facts and the catalogue in one round
+// trip; serverTime is what the server spent from the facts to the end.
+func (db *DB) infoAndCatalogue(ctx context.Context) (si serverInfo, cat catalogue, before, after time.Time, serverTime time.Duration, err error) {
+	var end time.Time
+	b := &pgx.Batch{}
+	b.Queue(serverInfoSQL).QueryRow(si.scan)
+	cat.queue(b, db.opts)
+	b.Queue(`SELECT clock_timestamp()`).QueryRow(func(r pgx.Row) error { return r.Scan(&end) })
+	before = time.Now()
+	err = db.roundTrip(ctx, b)
+	after = time.Now()
+	return si, cat, before, after, end.Sub(si.now), err
 }
 
 // Judge raises the findings that depend on live measurements; the TUI

@@ -1,6 +1,7 @@
 // Package finding defines the diagnosis record every probe returns and the
-// stable catalogue of IDs from shared/FINDINGS.md. Scripts match on these IDs,
-// so an ID never changes meaning once it is here.
+// stable catalogue of IDs, documented in docs/findings.md (a test keeps the
+// two in step). Scripts and CI match on these IDs, so an ID never changes
+// meaning once it is here; a new problem gets a new ID, added to both.
 package finding
 
 import (
@@ -45,7 +46,7 @@ func (s *Severity) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// ID is a stable finding identifier from shared/FINDINGS.md.
+// ID is a stable finding identifier from docs/findings.md.
 type ID string
 
 // The catalogue. Severity is part of the catalogue, not of each call site,
@@ -115,6 +116,21 @@ const (
 	ServerSecretUnknown      ID = "server-secret-unknown"
 	BearerNotExposed         ID = "bearer-not-exposed"
 	APIRejectsSession        ID = "api-rejects-session"
+
+	// Added with issue 8 (docs/findings.md).
+	APINullSession         ID = "api-null-session"
+	APICookieRejected      ID = "api-cookie-rejected"
+	APIBearerRejected      ID = "api-bearer-rejected"
+	LoginUnexpectedStatus  ID = "login-unexpected-status"
+	LoginServerError       ID = "login-server-error"
+	GetSessionNotSession   ID = "get-session-not-session"
+	TrustedOriginsSpace    ID = "trusted-origins-whitespace"
+	OriginSchemeMismatch   ID = "origin-scheme-mismatch"
+	SecretsOrder           ID = "secrets-order"
+	DBURLMismatch          ID = "db-url-mismatch"
+	CacheOutlivesSession   ID = "cache-outlives-session"
+	DBSessionsIndexMissing ID = "db-sessions-index-missing"
+	ServerSecretWhitespace ID = "server-secret-whitespace"
 )
 
 var severities = map[ID]Severity{
@@ -147,6 +163,12 @@ var severities = map[ID]Severity{
 	GetSessionError: Error, ServerSecretIdentified: Info,
 	ServerSecretDefault: Error, ServerSecretUnknown: Error,
 	BearerNotExposed: Warn, APIRejectsSession: Error,
+
+	APINullSession: Error, APICookieRejected: Error, APIBearerRejected: Error,
+	LoginUnexpectedStatus: Error, LoginServerError: Error, GetSessionNotSession: Error,
+	TrustedOriginsSpace: Error, OriginSchemeMismatch: Error, SecretsOrder: Error,
+	DBURLMismatch: Warn, CacheOutlivesSession: Warn, DBSessionsIndexMissing: Warn,
+	ServerSecretWhitespace: Error,
 }
 
 // Severity returns the catalogue severity of id; unknown IDs are errors so
@@ -178,11 +200,37 @@ type Finding struct {
 	Severity Severity `json:"severity"`
 	Message  string   `json:"message"`
 	Source   string   `json:"source"`
+	// Evidence lists what was observed that raised the finding. It is
+	// omitted when empty so that the JSON of findings without evidence
+	// stays exactly what scripts already parse.
+	Evidence []Evidence `json:"evidence,omitempty"`
+}
+
+// Evidence is one observation behind a finding: the step (or source) it
+// was made at, and what was seen there, in a few words ("403
+// INVALID_ORIGIN", "entry 2 is \" https://b.example\""). Like a message, it
+// never holds a secret value; server output in it must be sanitised by the
+// caller.
+type Evidence struct {
+	Step string `json:"step,omitempty"`
+	Seen string `json:"seen"`
 }
 
 // New builds a finding with the catalogue severity.
 func New(id ID, source, format string, args ...any) Finding {
 	return Finding{ID: id, Severity: id.Severity(), Source: source, Message: fmt.Sprintf(format, args...)}
+}
+
+// WithEvidence returns a copy of f with ev appended to its evidence. The
+// slice is copied, so findings built from one base never share (and
+// overwrite) each other's evidence.
+func (f Finding) WithEvidence(ev ...Evidence) Finding {
+	if len(ev) == 0 {
+		return f
+	}
+	out := make([]Evidence, 0, len(f.Evidence)+len(ev))
+	f.Evidence = append(append(out, f.Evidence...), ev...)
+	return f
 }
 
 // List is an ordered set of findings.

@@ -55,6 +55,9 @@ var rules = []rule{
 	{finding.GetSessionError, func(f finding.Finding, _ finding.List, _ DiagnoseContext) string {
 		return "The auth service fails on its side, most likely its database: " + f.Message
 	}},
+	{finding.LoginServerError, func(f finding.Finding, _ finding.List, _ DiagnoseContext) string {
+		return "The auth service fails while signing in, so no session could be tested: " + f.Message
+	}},
 	{finding.ServerSecretDefault, func(f finding.Finding, _ finding.List, _ DiagnoseContext) string {
 		return "The auth service runs on BetterAuth's built-in default secret: its BETTER_AUTH_SECRET never reached the process. Every other service that has the real secret rejects its cookies."
 	}},

@@ -140,13 +140,3 @@ func errorCode(body []byte) string {
 	_ = json.Unmarshal(body, &e)
 	return e.Code
 }
-
-// excerpt is a short, single-line view of a body for messages; renderers
-// still sanitise it.
-func excerpt(body []byte) string {
-	s := strings.Join(strings.Fields(string(body)), " ")
-	if len(s) > 160 {
-		s = s[:160] + "…"
-	}
-	return s
-}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/authtui/authtui/internal/probe/textsafe"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/textsafe"
 )
 
 // DefaultTimeout bounds each step.
@@ -39,6 +39,11 @@ type Options struct {
 	// Optional database, for the token lookup and replay.
 	DB     *database.DB
 	Schema *database.Schema
+	// WaitDB, when set, is called by the first step that needs the
+	// database, instead of reading DB and Schema: the check pipeline opens
+	// the connection while the flow signs in, so neither waits for the
+	// other's round trips.
+	WaitDB func(ctx context.Context) (*database.DB, *database.Schema)
 
 	// ReplaySession, with a database, replays an existing session ("latest"
 	// or an id) instead of signing in.
@@ -90,10 +95,36 @@ type Result struct {
 	Events []Event `json:"-"`
 	// ServerSecret lists the labels of the sources whose secret the server
 	// signs with; builtin-default when it uses the default.
-	ServerSecret []string     `json:"server_secret"`
-	Findings     finding.List `json:"findings"`
-	Diagnosis    Diagnosis    `json:"diagnosis"`
-	Cancelled    bool         `json:"cancelled,omitempty"`
+	ServerSecret []string `json:"server_secret"`
+	// Issued describes the session cookie sign-in set (zero in a replay).
+	Issued IssuedCookie `json:"issued"`
+	// Outcomes holds, per step that presented a credential and got an
+	// answer, how that answer was judged. A step is ✓ only when its
+	// outcome is Accepted.
+	Outcomes  map[string]Outcome `json:"outcomes"`
+	Findings  finding.List       `json:"findings"`
+	Diagnosis Diagnosis          `json:"diagnosis"`
+	Cancelled bool               `json:"cancelled,omitempty"`
+}
+
+// Failed reports whether any step ended in StatusFail, so that callers can
+// make "healthy" and the exit code follow the steps, not only the
+// findings' severities.
+func (r *Result) Failed() bool {
+	for _, e := range r.Events {
+		if e.Phase == "end" && e.Status == StatusFail {
+			return true
+		}
+	}
+	return false
+}
+
+// judged is get-session's answer to one credential, kept for the API step
+// that presents the same credential: whether the API is at fault depends
+// on whether BetterAuth itself accepted it.
+type judged struct {
+	out Outcome
+	fs  finding.List // the findings that explain a rejection
 }
 
 // run carries the state of one run between steps.
@@ -108,15 +139,42 @@ type run struct {
 	cookieHeader string // what a browser would send after sign-in
 	bearer       string // set-auth-token
 	token        string // unsigned session token
-	getOK        bool   // get-session accepted the cookie
-	bearerOK     bool
+	// byVia is get-session's verdict per credential ("cookie", "bearer
+	// token"), for the API steps.
+	byVia map[string]judged
+
+	// ahead holds the requests started as soon as sign-in returned: the
+	// checks after it depend only on what sign-in issued, so they travel
+	// together and a remote service costs one round trip for all of them,
+	// not one each. Steps still judge them in order.
+	ahead   map[string]*future
+	dbAhead *dbFuture
+}
+
+// future is a request started ahead of the step that judges it.
+type future struct {
+	done  chan struct{}
+	began time.Time
+	resp  *response
+	err   error
+}
+
+// dbFuture is the session row lookup started ahead of its step.
+type dbFuture struct {
+	done   chan struct{}
+	began  time.Time
+	db     *database.DB
+	schema *database.Schema
+	row    database.TokenLookup
+	fs     finding.List
+	err    error
 }
 
 // Run executes the flow. It sends every event to events (when not nil)
 // and closes it when done; the returned result holds them all. Cancelling
 // ctx stops the run at the next step.
 func Run(ctx context.Context, opts Options, events chan<- Event) *Result {
-	res := &Result{ServerSecret: []string{}}
+	res := &Result{ServerSecret: []string{}, Outcomes: map[string]Outcome{}}
 	if events != nil {
 		defer close(events)
 	}
@@ -126,9 +184,17 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Result {
 	if opts.BasePath == "" {
 		opts.BasePath = "/api/auth"
 	}
-	r := &run{ctx: ctx, opts: opts, client: newClient(opts.Client), events: events, res: res}
+	r := &run{ctx: ctx, opts: opts, client: newClient(opts.Client), events: events, res: res, byVia: map[string]judged{}, ahead: map[string]*future{}}
 	defer func() {
 		res.Diagnosis = Diagnose(res.Findings, DiagnoseContext{ServerSecret: res.ServerSecret, Signers: signers(opts.Candidates), APIURL: opts.APIURL})
+		if res.Failed() {
+			// A failed step is never healthy, whatever the severities of
+			// its findings say.
+			res.Diagnosis.Healthy = false
+			if res.Diagnosis.Cause == "" && strings.HasPrefix(res.Diagnosis.Verdict, "No problem") {
+				res.Diagnosis.Verdict = "A step failed; see the steps and their findings."
+			}
+		}
 	}()
 
 	base, err := url.Parse(strings.TrimRight(strings.TrimSpace(opts.BaseURL), "/"))
@@ -162,6 +228,62 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Result {
 	return res
 }
 
+// prefetch starts a GET now; get picks its answer up later.
+func (r *run) prefetch(key, url string, h http.Header) {
+	f := &future{done: make(chan struct{}), began: time.Now()}
+	r.ahead[key] = f
+	go func() {
+		defer close(f.done)
+		f.resp, f.err = do(r.ctx, r.client, r.opts.Timeout, http.MethodGet, url, h, nil)
+	}()
+}
+
+// get answers a GET from its prefetched request when there is one, and
+// says when the request began, for the step's duration.
+func (r *run) get(key, url string, h http.Header, began time.Time) (*response, time.Time, error) {
+	if f, ok := r.ahead[key]; ok {
+		delete(r.ahead, key)
+		<-f.done
+		return f.resp, f.began, f.err
+	}
+	resp, err := do(r.ctx, r.client, r.opts.Timeout, http.MethodGet, url, h, nil)
+	return resp, began, err
+}
+
+// prefetchAfterSignIn starts every check that needs only what sign-in
+// issued: get-session with each credential, the row lookup, the API.
+func (r *run) prefetchAfterSignIn() {
+	cookie := http.Header{"Cookie": {r.cookieHeader}}
+	r.prefetch(StepGetCookie, r.url("/get-session"), cookie)
+	if r.bearer != "" {
+		r.prefetch(StepGetBearer, r.url("/get-session"), http.Header{"Authorization": {"Bearer " + r.bearer}})
+	}
+	if r.opts.APIURL != "" {
+		r.prefetch(StepAPICookie, r.opts.APIURL, http.Header{"Cookie": {r.cookieHeader}, "Origin": {r.opts.Origin}})
+		if r.bearer != "" {
+			r.prefetch(StepAPIBearer, r.opts.APIURL, http.Header{"Authorization": {"Bearer " + r.bearer}, "Origin": {r.opts.Origin}})
+		}
+	}
+	if r.opts.WaitDB == nil && r.opts.DB == nil {
+		return
+	}
+	f := &dbFuture{done: make(chan struct{}), began: time.Now()}
+	r.dbAhead = f
+	wait, db, schema, token := r.opts.WaitDB, r.opts.DB, r.opts.Schema, r.token
+	r.opts.WaitDB = nil
+	go func() {
+		defer close(f.done)
+		if wait != nil {
+			db, schema = wait(r.ctx)
+		}
+		f.db, f.schema = db, schema
+		if db == nil || schema == nil || schema.Session == nil || !schema.Session.Has(database.ColToken) {
+			return
+		}
+		f.row, f.fs, f.err = db.LookupToken(r.ctx, schema, token, StepDatabase)
+	}()
+}
+
 func (r *run) url(path string) string {
 	return r.base.Scheme + "://" + r.base.Host + strings.TrimRight(r.base.Path, "/") + r.opts.BasePath + path
 }
@@ -169,13 +291,41 @@ func (r *run) url(path string) string {
 func (r *run) emit(e Event) {
 	e.At = time.Now()
 	r.res.Events = append(r.res.Events, e)
-	r.res.Findings = append(r.res.Findings, e.Findings...)
+	for _, f := range e.Findings {
+		// A step may carry a finding an earlier step reported (the API
+		// step shows why get-session rejected the same credential); the
+		// result lists it once.
+		if !r.reported(f) {
+			r.res.Findings = append(r.res.Findings, f)
+		}
+	}
 	if r.events != nil {
 		select {
 		case r.events <- e:
 		case <-r.ctx.Done():
 		}
 	}
+}
+
+func (r *run) reported(f finding.Finding) bool {
+	for _, g := range r.res.Findings {
+		if g.ID == f.ID && g.Source == f.Source && g.Message == f.Message {
+			return true
+		}
+	}
+	return false
+}
+
+// record keeps how a step's answer was judged.
+func (r *run) record(o Outcome) { r.res.Outcomes[o.Step] = o }
+
+// recordNet records a transport failure as Unreachable; a cancelled
+// request got no answer and is not recorded.
+func (r *run) recordNet(step, via string, err error) {
+	if ne, ok := err.(*netError); ok && ne.class == "cancelled" {
+		return
+	}
+	r.record(Outcome{Step: step, Via: via, Result: Unreachable, Seen: err.Error()})
 }
 
 func (r *run) start(step, title string) time.Time {
@@ -234,8 +384,8 @@ func (r *run) stepOK() bool {
 	}
 	if resp.status != http.StatusOK || json.Unmarshal(resp.body, &ok) != nil || !ok.OK {
 		f := finding.New(finding.ServerNotBetterAuth, StepOK,
-			"GET %s answered %d %q, not BetterAuth's {\"ok\":true}: wrong base URL or basePath (BetterAuth mounts at %s by default).",
-			r.url("/ok"), resp.status, excerpt(resp.body), r.opts.BasePath)
+			"GET %s answered %s, not BetterAuth's 200 {\"ok\":true}: wrong base URL or basePath (BetterAuth mounts at %s by default).",
+			r.url("/ok"), Describe(resp.status, resp.header, resp.body), r.opts.BasePath)
 		r.end(StepOK, title, t, StatusFail, resp, f.Message, f)
 		return false
 	}
@@ -254,90 +404,232 @@ func (r *run) stepSignIn() bool {
 	resp, err := do(r.ctx, r.client, r.opts.Timeout, http.MethodPost, r.url("/sign-in/email"), h,
 		map[string]any{"email": r.opts.Email, "password": r.opts.Password, "rememberMe": true})
 	if err != nil {
+		r.recordNet(StepSignIn, viaPassword, err)
 		r.end(StepSignIn, title, t, StatusFail, nil, err.Error(), r.netFinding(StepSignIn, err))
 		return false
 	}
-	code := errorCode(resp.body)
-	switch {
-	case resp.status == http.StatusForbidden && (code == "INVALID_ORIGIN" || code == "MISSING_OR_NULL_ORIGIN"):
-		f := finding.New(finding.LoginOriginRejected, StepSignIn,
-			"sign-in from Origin %s answered 403 %s: the auth service does not trust that origin. Add it to trustedOrigins (or BETTER_AUTH_TRUSTED_ORIGINS, comma separated, no spaces).",
-			r.opts.Origin, code)
+	out := Outcome{Step: StepSignIn, Via: viaPassword, HTTPStatus: resp.status, Seen: Describe(resp.status, resp.header, resp.body), Result: Rejected}
+	if resp.status != http.StatusOK {
+		if resp.status >= 500 {
+			out.Result = ServerError
+		}
+		r.record(out)
+		f := r.signInFinding(resp, out.Seen)
 		r.end(StepSignIn, title, t, StatusFail, resp, f.Message, f)
-		return false
-	case resp.status == http.StatusForbidden && code == "EMAIL_NOT_VERIFIED":
-		f := finding.New(finding.LoginEmailNotVerified, StepSignIn, "sign-in answered 403 EMAIL_NOT_VERIFIED: verify %s's email first, or test with a verified user.", r.opts.Email)
-		r.end(StepSignIn, title, t, StatusFail, resp, f.Message, f)
-		return false
-	case resp.status == http.StatusUnauthorized:
-		f := finding.New(finding.LoginCredentialsRejected, StepSignIn, "sign-in answered 401 %s: wrong email or password for %s (this is not a session problem).", code, r.opts.Email)
-		r.end(StepSignIn, title, t, StatusFail, resp, f.Message, f)
-		return false
-	case resp.status >= 500:
-		f := finding.New(finding.GetSessionError, StepSignIn, "sign-in answered %d %s: the auth service failed, often its database. Check its logs. Body: %s", resp.status, code, excerpt(resp.body))
-		r.end(StepSignIn, title, t, StatusFail, resp, f.Message, f)
-		return false
-	case resp.status != http.StatusOK:
-		detail := fmt.Sprintf("sign-in answered %d %s", resp.status, excerpt(resp.body))
-		r.end(StepSignIn, title, t, StatusFail, resp, detail)
 		return false
 	}
+	iss := r.decodeIssued(resp)
+	if iss.signed == nil {
+		// Accepted means a credential came back; without one the next
+		// step says why (login-no-cookie).
+		out.Seen += " without a session cookie or set-auth-token"
+		r.record(out)
+		r.end(StepSignIn, title, t, StatusWarn, resp, "answered "+out.Seen)
+		return r.stepCookie(resp, iss)
+	}
+	out.Result = Accepted
+	r.record(out)
 	r.end(StepSignIn, title, t, StatusOK, resp, "signed in as "+r.opts.Email)
-	return r.stepCookie(resp)
+	return r.stepCookie(resp, iss)
 }
 
-// stepCookie inspects what sign-in set: the Set-Cookie lines and the
-// bearer token, verified against every candidate, which names the secret
-// the server really signs with.
-func (r *run) stepCookie(resp *response) bool {
-	const title = "Inspect the issued cookie"
-	t := r.start(StepCookie, title)
+// viaPassword is how sign-in presents its credential.
+const viaPassword = "email and password"
+
+// signInFinding explains a sign-in that did not answer 200: which part
+// answered (BetterAuth, by its error code, or something in front of it)
+// and what to do.
+func (r *run) signInFinding(resp *response, seen string) finding.Finding {
+	code := errorCode(resp.body)
+	endpoint := "POST " + r.url("/sign-in/email")
+	server := ""
+	if s := resp.header.Get("Server"); s != "" {
+		server = fmt.Sprintf(" (Server: %s)", textsafe.Truncate(s, 40))
+	}
+	st := resp.status
+	switch {
+	case st == http.StatusForbidden && (code == "INVALID_ORIGIN" || code == "MISSING_OR_NULL_ORIGIN"):
+		return finding.New(finding.LoginOriginRejected, StepSignIn,
+			"sign-in from Origin %s answered 403 %s: the auth service does not trust that origin. Add it to trustedOrigins (or BETTER_AUTH_TRUSTED_ORIGINS, comma separated, no spaces).",
+			r.opts.Origin, code)
+	case st == http.StatusForbidden && code == "EMAIL_NOT_VERIFIED":
+		return finding.New(finding.LoginEmailNotVerified, StepSignIn, "sign-in answered 403 EMAIL_NOT_VERIFIED: verify %s's email first, or test with a verified user.", r.opts.Email)
+	case st == http.StatusUnauthorized:
+		return finding.New(finding.LoginCredentialsRejected, StepSignIn, "sign-in answered 401 %s: wrong email or password for %s (this is not a session problem).", code, r.opts.Email)
+	case st >= 500:
+		return finding.New(finding.LoginServerError, StepSignIn,
+			"sign-in answered %s%s: the auth service (or a proxy in front of it) failed while signing in, often its database. Check its logs; the session was not tested.", seen, server)
+	case st >= 300 && st < 400:
+		loc := resp.header.Get("Location")
+		hint := "use the final URL as --base-url"
+		if base := r.redirectBase(loc); base != "" {
+			hint = "use " + base + " as --base-url"
+		}
+		return finding.New(finding.LoginUnexpectedStatus, StepSignIn,
+			"%s answered %s%s: a redirect (http→https, a proxy, or a login wall in front of BetterAuth); a sign-in POST is not followed. If it only moves to another scheme or host, %s; if it leads to a login page, something in front of the auth service intercepts it.",
+			endpoint, seen, server, hint)
+	case st == http.StatusNotFound:
+		return finding.New(finding.LoginUnexpectedStatus, StepSignIn,
+			"%s answered %s%s: nothing serves email/password sign-in there. The basePath is wrong (--base-path; BetterAuth answers 404 with an empty body for a path it does not have), or a proxy forwards only some of %s. (With emailAndPassword disabled BetterAuth answers 400 EMAIL_PASSWORD_DISABLED instead.)",
+			endpoint, seen, server, r.opts.BasePath)
+	case st == http.StatusMethodNotAllowed:
+		return finding.New(finding.LoginUnexpectedStatus, StepSignIn,
+			"%s answered %s%s: something there does not take POST. BetterAuth answers 404, not 405, for a method or path it does not serve, so this is another app or a proxy route: the basePath is wrong (--base-path), or email/password sign-in is not mounted at this URL.",
+			endpoint, seen, server)
+	case st == http.StatusTooManyRequests:
+		who := "a proxy's or the platform's rate limiter (no BetterAuth X-Retry-After header)"
+		wait := ""
+		if ra := resp.header.Get("X-Retry-After"); ra != "" {
+			who = "BetterAuth's own rate limiter (on by default with NODE_ENV=production: 3 sign-in requests per 10 s per IP)"
+			wait = fmt.Sprintf(" (X-Retry-After: %s s)", textsafe.Truncate(ra, 10))
+		} else if ra := resp.header.Get("Retry-After"); ra != "" {
+			wait = fmt.Sprintf(" (Retry-After: %s)", textsafe.Truncate(ra, 40))
+		}
+		return finding.New(finding.LoginUnexpectedStatus, StepSignIn,
+			"sign-in answered %s%s: rate limited by %s. Wait%s or use another IP, or --replay-session, which does not sign in.",
+			seen, server, who, wait)
+	case st == http.StatusBadRequest && code == "EMAIL_PASSWORD_DISABLED":
+		return finding.New(finding.LoginUnexpectedStatus, StepSignIn,
+			"sign-in answered 400 EMAIL_PASSWORD_DISABLED: email/password sign-in is not enabled on this server (emailAndPassword.enabled). Test with --replay-session instead.")
+	case st == http.StatusBadRequest && code != "":
+		return finding.New(finding.LoginUnexpectedStatus, StepSignIn,
+			"sign-in answered 400 %s: BetterAuth rejected the request body (%s). Check the email address given to --email.", code, seen)
+	case st == http.StatusBadRequest:
+		return finding.New(finding.LoginUnexpectedStatus, StepSignIn,
+			"sign-in answered %s%s without a BetterAuth error code: a proxy or another app rejected the request, not BetterAuth.", seen, server)
+	case st == http.StatusForbidden && code != "":
+		return finding.New(finding.LoginUnexpectedStatus, StepSignIn,
+			"sign-in answered 403 %s: BetterAuth refused the sign-in (%s).", code, seen)
+	case st == http.StatusForbidden:
+		return finding.New(finding.LoginUnexpectedStatus, StepSignIn,
+			"sign-in answered %s%s without a BetterAuth error code: a firewall, WAF or proxy answered, not BetterAuth. Allow POST %s through it (or test from where it lets you).",
+			seen, server, r.opts.BasePath+"/sign-in/email")
+	case code != "":
+		return finding.New(finding.LoginUnexpectedStatus, StepSignIn,
+			"sign-in answered %d %s: BetterAuth (or a plugin) refused it (%s).", st, code, seen)
+	}
+	return finding.New(finding.LoginUnexpectedStatus, StepSignIn,
+		"sign-in answered %s%s, not 200 with a session cookie: something other than BetterAuth's sign-in handler answered %s.", seen, server, endpoint)
+}
+
+// redirectBase turns a redirect of the sign-in URL to the same path
+// elsewhere (http→https, another host) into the base URL to use.
+func (r *run) redirectBase(loc string) string {
+	u, err := r.base.Parse(loc)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return ""
+	}
+	suffix := r.opts.BasePath + "/sign-in/email"
+	if !strings.HasSuffix(u.Path, suffix) {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, suffix)
+}
+
+// issued is what sign-in's answer carried, decoded.
+type issued struct {
+	rep    probe.DecodeReport
+	lines  []string
+	signed *probe.CookieReport // the session token or bearer token
+	pairs  []string            // name=value, as a browser would send them
+}
+
+// decodeIssued verifies the Set-Cookie lines and the bearer token of
+// sign-in's answer against every candidate.
+func (r *run) decodeIssued(resp *response) issued {
+	var iss issued
 	in := probe.ParsedInput{}
-	lines := resp.header.Values("Set-Cookie")
-	for i, line := range lines {
+	iss.lines = resp.header.Values("Set-Cookie")
+	for i, line := range iss.lines {
 		sub := probe.ParseInput("Set-Cookie: " + line)
 		for _, it := range sub.Items {
 			it.From = fmt.Sprintf("Set-Cookie line %d", i+1)
 			in.Items = append(in.Items, it)
 		}
 	}
-	r.bearer = resp.header.Get("Set-Auth-Token")
-	if r.bearer != "" {
-		in.Items = append(in.Items, probe.InputItem{Kind: probe.ItemBearer, From: "set-auth-token header", Value: r.bearer})
+	bearer := resp.header.Get("Set-Auth-Token")
+	if bearer != "" {
+		in.Items = append(in.Items, probe.InputItem{Kind: probe.ItemBearer, From: "set-auth-token header", Value: bearer})
 	}
-	rep := probe.DecodeParsed(in, probe.DecodeOptions{Candidates: r.opts.Candidates, BaseURL: r.opts.BaseURL, Origin: r.opts.Origin, Now: time.Now()})
-	var fs finding.List
-	var signed *probe.CookieReport
-	var pairs []string
-	for i := range rep.Cookies {
-		c := &rep.Cookies[i]
+	iss.rep = probe.DecodeParsed(in, probe.DecodeOptions{Candidates: r.opts.Candidates, BaseURL: r.opts.BaseURL, Origin: r.opts.Origin, Now: time.Now()})
+	for i := range iss.rep.Cookies {
+		c := &iss.rep.Cookies[i]
 		if c.SetCookie != nil && !c.SetCookie.Cleared {
-			pairs = append(pairs, c.Name+"="+cookieValue(lines, c.Name))
+			iss.pairs = append(iss.pairs, c.Name+"="+cookieValue(iss.lines, c.Name))
 		}
-		if (c.Kind == probe.KindSessionToken || c.Kind == probe.KindBearer) && signed == nil && c.Token() != "" {
-			signed = c
+		if (c.Kind == probe.KindSessionToken || c.Kind == probe.KindBearer) && iss.signed == nil && c.Token() != "" {
+			iss.signed = c
 		}
 	}
-	r.cookieHeader = strings.Join(pairs, "; ")
-	for _, f := range rep.Findings {
+	return iss
+}
+
+// issuedCookie describes the session cookie and cache sign-in set.
+func issuedCookie(rep probe.DecodeReport, bearer bool) IssuedCookie {
+	out := IssuedCookie{Bearer: bearer}
+	for _, c := range rep.Cookies {
+		if c.SetCookie == nil || c.SetCookie.Cleared {
+			continue
+		}
+		switch c.Kind {
+		case probe.KindSessionToken:
+			if out.Name != "" {
+				continue
+			}
+			out.Name = c.Name
+			if c.Parts != nil {
+				out.CookiePrefix = c.Parts.CookiePrefix
+				out.SecurePrefix = c.Parts.SecurePrefix == "__Secure-"
+			}
+			sc := c.SetCookie
+			out.SameSite, out.Domain, out.Secure, out.HTTPOnly = sc.SameSite, sc.Domain, sc.Secure, sc.HTTPOnly
+		case probe.KindSessionData:
+			if out.Cache || c.Cache == nil {
+				continue
+			}
+			out.Cache = true
+			out.CacheStrategy = c.Cache.Strategy
+			out.CacheExpiresAt = c.Cache.ExpiresAt
+			if out.CacheExpiresAt.IsZero() && c.SetCookie.MaxAge != nil {
+				// A jwe cache no candidate decrypts: its Max-Age is all we know.
+				out.CacheExpiresAt = time.Now().Add(time.Duration(*c.SetCookie.MaxAge) * time.Second).UTC().Truncate(time.Second)
+			}
+		}
+	}
+	return out
+}
+
+// stepCookie inspects what sign-in set: the Set-Cookie lines and the
+// bearer token, verified against every candidate, which names the secret
+// the server really signs with.
+func (r *run) stepCookie(resp *response, iss issued) bool {
+	const title = "Inspect the issued cookie"
+	t := r.start(StepCookie, title)
+	r.bearer = resp.header.Get("Set-Auth-Token")
+	r.res.Issued = issuedCookie(iss.rep, r.bearer != "")
+	var fs finding.List
+	r.cookieHeader = strings.Join(iss.pairs, "; ")
+	for _, f := range iss.rep.Findings {
 		if f.ID == finding.CookieNone {
 			continue
 		}
 		fs = append(fs, f)
 	}
+	signed := iss.signed
 	if signed == nil {
 		f := finding.New(finding.LoginNoCookie, StepCookie,
-			"sign-in succeeded but set no session cookie (%d Set-Cookie lines) and no set-auth-token: a proxy or CDN strips Set-Cookie, or the response is cached.", len(lines))
+			"sign-in succeeded but set no session cookie (%d Set-Cookie lines) and no set-auth-token: a proxy or CDN strips Set-Cookie, or the response is cached.", len(iss.lines))
 		r.end(StepCookie, title, t, StatusFail, nil, f.Message, append(fs, f)...)
 		return false
 	}
 	r.token = signed.Token()
+	r.prefetchAfterSignIn()
 	fs = append(fs, r.identifySecret(signed.Matches, "the issued "+signed.Kind)...)
 	if r.bearer != "" && r.opts.Origin != "" && !exposes(resp.header, "set-auth-token") {
 		fs = append(fs, finding.New(finding.BearerNotExposed, StepCookie,
 			"the server sends set-auth-token but Access-Control-Expose-Headers does not list it: browser code on another origin cannot read the token. Expose the header in CORS."))
 	}
-	detail := fmt.Sprintf("%d cookie(s); token %s", len(pairs), textsafe.TokenPrefix(r.token))
+	detail := fmt.Sprintf("%d cookie(s); token %s", len(iss.pairs), textsafe.TokenPrefix(r.token))
 	if len(r.res.ServerSecret) > 0 {
 		detail += "; signed with the secret of " + strings.Join(r.res.ServerSecret, ", ")
 	}
@@ -419,47 +711,77 @@ func cookieValue(lines []string, name string) string {
 	return ""
 }
 
-// getSession asks get-session with the given header and classifies the
-// answer.
+// getSession asks get-session with the given header and judges the
+// answer: ✓ only for a session.
 func (r *run) getSession(step, title string, h http.Header, via string) bool {
 	t := r.start(step, title)
-	resp, err := do(r.ctx, r.client, r.opts.Timeout, http.MethodGet, r.url("/get-session"), h, nil)
+	resp, t, err := r.get(step, r.url("/get-session"), h, t)
 	if err != nil {
-		r.end(step, title, t, StatusFail, nil, err.Error(), r.netFinding(step, err))
+		r.recordNet(step, via, err)
+		f := r.netFinding(step, err)
+		r.byVia[via] = judged{out: r.res.Outcomes[step], fs: finding.List{f}}
+		r.end(step, title, t, StatusFail, nil, err.Error(), f)
 		return false
 	}
-	switch {
-	case resp.status >= 500:
-		f := finding.New(finding.GetSessionError, step,
-			"get-session with the %s answered %d %s: the server failed to read the session, usually its database (unreachable, wrong DATABASE_URL, missing tables). Check its logs.",
-			via, resp.status, errorCode(resp.body))
-		r.end(step, title, t, StatusFail, resp, f.Message, f)
-		return false
-	case resp.status != http.StatusOK:
-		f := finding.New(finding.GetSessionNull, step, "get-session with the %s answered %d %s.", via, resp.status, excerpt(resp.body))
-		r.end(step, title, t, StatusFail, resp, f.Message, f)
-		return false
+	o := JudgeGetSession(resp.status, resp.header, resp.body)
+	o.Step, o.Via = step, via
+	r.record(o)
+	if o.Result == Accepted {
+		r.byVia[via] = judged{out: o}
+		r.end(step, title, t, StatusOK, resp, "answered "+sessionSummary(resp.body))
+		return true
 	}
-	if strings.TrimSpace(string(resp.body)) == "null" {
-		cleared := false
-		for _, l := range resp.header.Values("Set-Cookie") {
-			if strings.Contains(l, "session_token=") && (strings.Contains(strings.ToLower(l), "max-age=0")) {
-				cleared = true
-			}
-		}
-		var fs finding.List
-		if cleared {
+	fs := r.getSessionFindings(step, via, o, resp)
+	if fs == nil {
+		// A null answer: how it was said tells why.
+		if o.Cleared {
 			fs.Add(finding.GetSessionNull, step,
-				"get-session answered null for the %s just issued and cleared the cookie: the signature was accepted but no valid session row was found. The server reads another database than it wrote to, or the row expired at once (clock skew).", via)
+				"get-session answered %s for the %s just issued and cleared the cookie: the signature was accepted but no valid session row was found. The server reads another database than it wrote to, or the row expired at once (clock skew).", o.Seen, via)
 			fs.Add(finding.SetCookieCleared, step, "the server expired the session cookie in its answer to get-session.")
 		} else {
 			fs.Add(finding.GetSessionNull, step,
-				"get-session answered null for the %s just issued, without clearing it: the signature did not verify. Instances behind the load balancer run with different secrets.", via)
+				"get-session answered %s for the %s just issued, without clearing it: the signature did not verify. Instances behind the load balancer run with different secrets.", o.Seen, via)
 		}
-		r.end(step, title, t, StatusFail, resp, fs[0].Message, fs...)
-		return false
 	}
-	var body struct {
+	r.byVia[via] = judged{out: o, fs: fs}
+	r.end(step, title, t, StatusFail, resp, fs[0].Message, fs...)
+	return false
+}
+
+// getSessionFindings explains a get-session answer that is not a
+// session, except a 2xx null one (nil), whose meaning depends on what
+// was presented (a fresh sign-in, a replayed signature).
+func (r *run) getSessionFindings(step, via string, o Outcome, resp *response) finding.List {
+	var fs finding.List
+	switch {
+	case o.Result == ServerError:
+		fs.Add(finding.GetSessionError, step,
+			"get-session with the %s answered %s: the server failed to read the session, usually its database (unreachable, wrong DATABASE_URL, missing tables). Check its logs.",
+			via, o.Seen)
+	case o.Result == NotSession:
+		fs.Add(finding.GetSessionNotSession, step,
+			"get-session with the %s answered %s: neither a session nor BetterAuth's null, so BetterAuth did not answer it. A CDN or proxy cache serves a stored page, or a rewrite sends %s elsewhere (the front end). Exclude %s from caching and route it to the auth service.",
+			via, o.Seen, r.opts.BasePath+"/get-session", r.opts.BasePath)
+	case o.HTTPStatus >= 300 && o.HTTPStatus < 400:
+		fs.Add(finding.GetSessionNull, step,
+			"get-session with the %s answered %s: a redirect, not a session. Something in front of BetterAuth (http→https, a proxy, a login wall) intercepts %s; point --base-url at the URL that answers it directly.",
+			via, o.Seen, r.opts.BasePath)
+	case o.HTTPStatus >= 400:
+		who := "no BetterAuth error code: a proxy or middleware in front of BetterAuth answered, since BetterAuth itself answers 200 null for a session it does not accept"
+		if code := errorCode(resp.body); code != "" {
+			who = "BetterAuth refused it with " + code
+		}
+		fs.Add(finding.GetSessionNull, step, "get-session with the %s answered %s: %s.", via, o.Seen, who)
+	default:
+		return nil
+	}
+	return fs
+}
+
+// sessionSummary says whose session a get-session body holds, without
+// the token it also carries.
+func sessionSummary(body []byte) string {
+	var s struct {
 		User struct {
 			Email string `json:"email"`
 		} `json:"user"`
@@ -467,13 +789,16 @@ func (r *run) getSession(step, title string, h http.Header, via string) bool {
 			ExpiresAt time.Time `json:"expiresAt"`
 		} `json:"session"`
 	}
-	_ = json.Unmarshal(resp.body, &body)
-	r.end(step, title, t, StatusOK, resp, fmt.Sprintf("session of %s, expires %s", body.User.Email, body.Session.ExpiresAt.Local().Format(time.DateTime)))
-	return true
+	_ = json.Unmarshal(body, &s)
+	out := "200 with the session of " + s.User.Email
+	if !s.Session.ExpiresAt.IsZero() {
+		out += ", expires " + s.Session.ExpiresAt.Local().Format(time.DateTime)
+	}
+	return out
 }
 
 func (r *run) stepGetSessionCookie() bool {
-	r.getOK = r.getSession(StepGetCookie, "get-session with the cookie", http.Header{"Cookie": {r.cookieHeader}}, "cookie")
+	r.getSession(StepGetCookie, "get-session with the cookie", http.Header{"Cookie": {r.cookieHeader}}, viaCookie)
 	return true // the bearer and the database still tell something
 }
 
@@ -484,20 +809,59 @@ func (r *run) stepGetSessionBearer() bool {
 		r.end(StepGetBearer, title, t, StatusSkip, nil, "no set-auth-token (bearer plugin off)")
 		return true
 	}
-	r.bearerOK = r.getSession(StepGetBearer, title, http.Header{"Authorization": {"Bearer " + r.bearer}}, "bearer token")
+	r.getSession(StepGetBearer, title, http.Header{"Authorization": {"Bearer " + r.bearer}}, viaBearer)
 	return true
+}
+
+// How a credential is presented, in messages and Outcome.Via.
+const (
+	viaCookie = "cookie"
+	viaBearer = "bearer token"
+)
+
+// awaitDB resolves Options.WaitDB once, into DB and Schema.
+func (r *run) awaitDB() {
+	if w := r.opts.WaitDB; w != nil {
+		r.opts.WaitDB = nil
+		r.opts.DB, r.opts.Schema = w(r.ctx)
+	}
 }
 
 func (r *run) stepDatabase() bool {
 	const title = "Look up the session row"
 	t := r.start(StepDatabase, title)
+	ahead := r.dbAhead
+	if ahead != nil {
+		r.dbAhead = nil
+		<-ahead.done
+		r.opts.DB, r.opts.Schema, t = ahead.db, ahead.schema, ahead.began
+	} else {
+		r.awaitDB()
+	}
 	if r.opts.DB == nil || r.opts.Schema == nil || r.opts.Schema.Session == nil {
 		r.end(StepDatabase, title, t, StatusSkip, nil, "no database configured (--database-url)")
 		return true
 	}
-	row, fs, err := r.opts.DB.LookupToken(r.ctx, r.opts.Schema, r.token, StepDatabase)
+	if !r.opts.Schema.Session.Has(database.ColToken) {
+		f := finding.New(finding.DBSchemaMismatch, StepDatabase,
+			"%s has no token column, so the issued token cannot be looked up: the database is not the one this BetterAuth writes to, or its schema is customised.", r.opts.Schema.Session)
+		r.end(StepDatabase, title, t, "", nil, f.Message, f)
+		return true
+	}
+	var (
+		row database.TokenLookup
+		fs  finding.List
+		err error
+	)
+	if ahead != nil {
+		row, fs, err = ahead.row, ahead.fs, ahead.err
+	} else {
+		row, fs, err = r.opts.DB.LookupToken(r.ctx, r.opts.Schema, r.token, StepDatabase)
+	}
 	if err != nil {
-		r.end(StepDatabase, title, t, StatusFail, nil, err.Error())
+		f := finding.New(finding.DBUnreachable, StepDatabase,
+			"the session row of token %s could not be read: %s. The database stopped answering or refuses the query (permissions, timeout).", textsafe.TokenPrefix(r.token), err)
+		r.end(StepDatabase, title, t, StatusFail, nil, f.Message, f)
 		return true
 	}
 	detail := "no row"
@@ -509,53 +873,97 @@ func (r *run) stepDatabase() bool {
 }
 
 func (r *run) stepAPICookie() bool {
-	return r.api(StepAPICookie, "Your API with the cookie", http.Header{"Cookie": {r.cookieHeader}}, "cookie", r.getOK)
+	if r.opts.APIURL == "" {
+		t := r.start(StepAPICookie, titleAPICookie)
+		r.end(StepAPICookie, titleAPICookie, t, StatusSkip, nil, "no --api-url")
+		return true
+	}
+	r.api(StepAPICookie, titleAPICookie, http.Header{"Cookie": {r.cookieHeader}}, viaCookie)
+	return true
 }
 
 func (r *run) stepAPIBearer() bool {
-	if r.bearer == "" {
+	if r.bearer == "" || r.opts.APIURL == "" {
 		return true
 	}
-	return r.api(StepAPIBearer, "Your API with the bearer token", http.Header{"Authorization": {"Bearer " + r.bearer}}, "bearer token", r.bearerOK)
+	r.api(StepAPIBearer, titleAPIBearer, http.Header{"Authorization": {"Bearer " + r.bearer}}, viaBearer)
+	return true
 }
 
-func (r *run) api(step, title string, h http.Header, via string, accepted bool) bool {
-	if r.opts.APIURL == "" {
-		if step == StepAPICookie {
-			t := r.start(step, title)
-			r.end(step, title, t, StatusSkip, nil, "no --api-url")
-		}
-		return true
-	}
+const (
+	titleAPICookie = "Your API with the cookie"
+	titleAPIBearer = "Your API with the bearer token"
+)
+
+// api presents a credential to the user's API and judges its answer
+// with the API rule. Whether a rejection is the API's fault depends on
+// get-session's verdict on the same credential (r.byVia).
+func (r *run) api(step, title string, h http.Header, via string) {
 	t := r.start(step, title)
 	h.Set("Origin", r.opts.Origin)
-	resp, err := do(r.ctx, r.client, r.opts.Timeout, http.MethodGet, r.opts.APIURL, h, nil)
+	api := textsafe.URL(r.opts.APIURL)
+	resp, t, err := r.get(step, r.opts.APIURL, h, t)
 	if err != nil {
+		r.recordNet(step, via, err)
 		ne, _ := err.(*netError)
 		id := finding.ServerUnreachable
 		if ne != nil && ne.class == "timeout" {
 			id = finding.ServerTimeout
 		}
-		f := finding.New(id, step, "the API %s: %s", r.opts.APIURL, err)
+		f := finding.New(id, step, "the API %s: %s", api, err)
 		r.end(step, title, t, StatusFail, nil, f.Message, f)
-		return true
+		return
 	}
+	o := JudgeAPI(resp.status, resp.header, resp.body)
+	o.Step, o.Via = step, via
+	r.record(o)
+	gs, asked := r.byVia[via]
+	gsOK := asked && gs.out.Result == Accepted
+	gsSays := fmt.Sprintf("get-session rejected the same %s too", via)
 	switch {
-	case resp.status >= 200 && resp.status < 300:
-		r.end(step, title, t, StatusOK, resp, fmt.Sprintf("the API accepts the %s", via))
-	case accepted:
-		why := fmt.Sprintf("%d %s", resp.status, excerpt(resp.body))
-		if loc := resp.header.Get("Location"); loc != "" {
-			why = fmt.Sprintf("%d redirect to %s", resp.status, loc)
-		}
-		f := finding.New(finding.APIRejectsSession, step,
-			"the API %s answered %s for the %s that get-session accepts: it validates sessions differently (another secret, cookie name or database).",
-			r.opts.APIURL, why, via)
-		r.end(step, title, t, StatusFail, resp, f.Message, f)
-	default:
-		r.end(step, title, t, StatusWarn, resp, fmt.Sprintf("the API answered %d; get-session rejected the %s too", resp.status, via))
+	case gsOK:
+		gsSays = fmt.Sprintf("get-session accepted the same %s", via)
+	case !asked:
+		gsSays = fmt.Sprintf("get-session was not asked with the %s", via)
+	case gs.out.Seen != "":
+		gsSays += " (" + gs.out.Seen + ")"
 	}
-	return true
+	if o.Result == Accepted {
+		detail := fmt.Sprintf("the API accepts the %s (answered %s)", via, o.Seen)
+		if asked && !gsOK {
+			detail += "; " + gsSays + ", so the API does not validate it the way BetterAuth does"
+		}
+		r.end(step, title, t, StatusOK, resp, detail)
+		return
+	}
+	var fs finding.List
+	if nullAnswer(o) {
+		fs.Add(finding.APINullSession, step,
+			"the API %s answered %s for the %s: a handler that returns getSession's result unchanged answers null for a session it does not accept; it is a rejection, not acceptance (have it answer 401). %s.",
+			api, o.Seen, via, gsSays)
+	}
+	if gsOK {
+		why := "answered " + o.Seen
+		switch {
+		case o.Result == ServerError:
+			why += ": it failed instead of validating (its getSession threw: its database or configuration)"
+		case resp.status >= 300 && resp.status < 400:
+			why += ": a redirect to a sign-in page"
+		case o.Result == NotSession:
+			why += ": a page, not the API's answer (a middleware that rewrites to the sign-in page answers so)"
+		}
+		fs.Add(finding.APIRejectsSession, step,
+			"the API %s %s for the %s that get-session accepts: it validates sessions differently (another secret, cookie name or database).",
+			api, why, via)
+	}
+	if len(fs) > 0 {
+		r.end(step, title, t, StatusFail, resp, fs[0].Message, fs...)
+		return
+	}
+	// get-session refused this credential as well: the API agrees with
+	// BetterAuth, and get-session's findings explain both.
+	detail := fmt.Sprintf("the API answered %s; %s, so this says nothing about the API", o.Seen, gsSays)
+	r.end(step, title, t, StatusWarn, resp, detail, gs.fs...)
 }
 
 // signers lists the labels of the sources that have a current secret.

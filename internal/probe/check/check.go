@@ -1,0 +1,313 @@
+// Package check is the one check pipeline: it takes a resolved
+// configuration, runs every probe that configuration allows (the env
+// sources' secrets, the database, the login flow or a session replay),
+// and returns one report whose verdict is decided from the whole body of
+// evidence. `authtui check`, `authtui login` and the console all use it,
+// so they cannot disagree about the same inputs.
+package check
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/database"
+	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/login"
+)
+
+// Options are the inputs of one run beyond the resolved configuration.
+type Options struct {
+	Config probe.Config
+
+	// LoadFindings are the env-file problems found while loading sources.
+	LoadFindings finding.List
+
+	// The login flow: credentials, or a session to replay.
+	Email, Password string
+	ReplaySession   string
+	CookiePrefix    string
+
+	// Database options besides the URL (taken from Config), e.g. table
+	// overrides. Pings is how many latency samples the health probe takes.
+	Database database.Options
+	Pings    int
+
+	// DB, when set, is an open connection to reuse (the console's); the
+	// health probe is then skipped and Health taken as given.
+	DB     *database.DB
+	Schema *database.Schema
+	Health *database.Health
+
+	// NoDatabase skips the database even when one is configured.
+	NoDatabase bool
+	// NoLogin skips the login flow (secrets and database only).
+	NoLogin bool
+
+	Client *http.Client
+}
+
+// Event is one piece of progress, in the order a text renderer prints it:
+// the secrets, then the database, then each login step.
+type Event struct {
+	Secrets  *probe.SecretsReport
+	Database *database.Health
+	Login    *login.Event
+}
+
+// Report is the outcome of one run; it is what `check --json` prints.
+type Report struct {
+	Config   probe.Config        `json:"config"`
+	Secrets  probe.SecretsReport `json:"secrets"`
+	Database *database.Health    `json:"database,omitempty"`
+	Login    *login.Result       `json:"login,omitempty"`
+	// Steps are the login flow's finished steps, in order.
+	Steps    []login.Event `json:"steps"`
+	Skipped  []string      `json:"skipped"`
+	Findings finding.List  `json:"findings"`
+	Verdict  Verdict       `json:"verdict"`
+	// Diagnosis is the verdict in the shape of earlier versions, kept so
+	// that scripts reading diagnosis.verdict and diagnosis.cause go on
+	// working.
+	Diagnosis login.Diagnosis `json:"diagnosis"`
+	Healthy   bool            `json:"healthy"`
+	Cancelled bool            `json:"cancelled,omitempty"`
+
+	db *database.DB // opened by Run, closed by the caller
+}
+
+// DB returns the connection the run opened (nil when none); the caller
+// closes it.
+func (r *Report) DB() *database.DB { return r.db }
+
+// Run executes the pipeline. Events, when not nil, receive progress and
+// are closed at the end. The secrets are read at once; the database
+// health probe runs while the login flow signs in, and the flow's row
+// lookup waits for the connection.
+func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
+	if events != nil {
+		defer close(events)
+	}
+	emit := func(e Event) {
+		if events == nil {
+			return
+		}
+		select {
+		case events <- e:
+		case <-ctx.Done():
+		}
+	}
+	cfg := opts.Config
+	rep := &Report{Config: cfg, Skipped: []string{}, Steps: []login.Event{}}
+	rep.Secrets = probe.CheckSecrets(cfg.Sources)
+	rep.Secrets.Findings = append(append(finding.List{}, opts.LoadFindings...), rep.Secrets.Findings...)
+	rep.Findings = append(rep.Findings, rep.Secrets.Findings...)
+	if cfg.Origin.Set() && cfg.Origin.From == "--origin" {
+		rep.Findings = append(rep.Findings, probe.CheckOrigin(cfg.Sources, cfg.Origin.Value, cfg.BaseURL.Value)...)
+	}
+	emit(Event{Secrets: &rep.Secrets})
+
+	// The database: reuse the caller's connection, or probe it in the
+	// background while the login flow signs in.
+	db, schema := opts.DB, opts.Schema
+	var dbDone chan struct{}
+	switch {
+	case opts.NoDatabase:
+	case db != nil:
+		rep.Database = opts.Health
+	case cfg.DatabaseURL.Set():
+		dbo := opts.Database
+		dbo.URL = cfg.DatabaseURL.Value
+		if dbo.ConnectTimeout <= 0 {
+			dbo.ConnectTimeout = cfg.Timeout
+		}
+		if dbo.StatementTimeout <= 0 {
+			dbo.StatementTimeout = cfg.Timeout
+		}
+		pings := opts.Pings
+		if pings <= 0 {
+			pings = 3
+		}
+		dbDone = make(chan struct{})
+		go func() {
+			defer close(dbDone)
+			hctx, cancel := context.WithTimeout(ctx, 3*cfg.Timeout)
+			defer cancel()
+			h, opened := database.CheckHealth(hctx, dbo, pings, 0)
+			rep.Database, rep.db = h, opened
+		}()
+	default:
+		rep.Skipped = append(rep.Skipped, "database: no --database-url and no DATABASE_URL")
+	}
+	// dbReady is called once the health probe is done (at once when there
+	// is none): its findings go before the login flow's, as printed.
+	dbReported := false
+	dbReady := func() {
+		if dbReported {
+			return
+		}
+		dbReported = true
+		if rep.Database != nil {
+			rep.Findings = append(rep.Findings, rep.Database.Findings...)
+			emit(Event{Database: rep.Database})
+		}
+	}
+	if dbDone == nil {
+		dbReady()
+	}
+
+	wantLogin := !opts.NoLogin && (opts.Email != "" || opts.ReplaySession != "")
+	if !wantLogin {
+		rep.Skipped = append(rep.Skipped, "login: no --email/--password-env and no --replay-session")
+		if dbDone != nil {
+			<-dbDone
+			dbReady()
+		}
+		finish(rep)
+		return rep
+	}
+	lo := login.Options{
+		BaseURL: cfg.BaseURL.Value, Origin: cfg.Origin.Value, Email: opts.Email, Password: opts.Password,
+		APIURL: cfg.APIURL.Value, Timeout: cfg.Timeout, Candidates: rep.Secrets.Candidates,
+		CookiePrefix: opts.CookiePrefix, DB: db, Schema: schema, ReplaySession: opts.ReplaySession,
+		Client: opts.Client,
+	}
+	if dbDone != nil {
+		lo.WaitDB = func(ctx context.Context) (*database.DB, *database.Schema) {
+			select {
+			case <-dbDone:
+			case <-ctx.Done():
+				return nil, nil
+			}
+			if rep.db == nil || rep.Database == nil {
+				return nil, nil
+			}
+			return rep.db, rep.Database.Schema
+		}
+	}
+	ch := make(chan login.Event, 16)
+	done := make(chan *login.Result, 1)
+	go func() { done <- login.Run(ctx, lo, ch) }()
+	// Login events wait in held until the database is reported, so the
+	// stream reads secrets, database, login in that order.
+	var held []login.Event
+	dbWait := dbDone // set to nil once seen: a closed channel would win every select
+	flush := func() {
+		for i := range held {
+			emit(Event{Login: &held[i]})
+		}
+		held = nil
+	}
+	for ch != nil {
+		select {
+		case e, ok := <-ch:
+			if !ok {
+				ch = nil
+				continue
+			}
+			if e.Phase == "end" {
+				rep.Steps = append(rep.Steps, e)
+			}
+			if dbReported {
+				emit(Event{Login: &e})
+			} else {
+				held = append(held, e)
+			}
+		case <-dbWait:
+			dbWait = nil
+			dbReady()
+			flush()
+		}
+	}
+	if dbDone != nil {
+		<-dbDone
+	}
+	dbReady()
+	flush()
+	res := <-done
+	rep.Login = res
+	rep.Findings = append(rep.Findings, res.Findings...)
+	rep.Cancelled = res.Cancelled
+	finish(rep)
+	return rep
+}
+
+// finish merges repeated findings, decides the verdict and the health.
+func finish(rep *Report) {
+	rep.Findings = Merge(rep.Findings)
+	rep.Verdict = decide(rep)
+	failed := rep.Login != nil && rep.Login.Failed()
+	rep.Healthy = rep.Verdict.Healthy && !rep.Findings.HasError() && !failed
+	if !rep.Healthy && rep.Verdict.Healthy {
+		// A failed step or an error finding that no rule claimed: still
+		// not healthy, and the verdict must not say otherwise.
+		rep.Verdict.Healthy = false
+		rep.Verdict.Message = "Errors were found; see the findings."
+	}
+	rep.Diagnosis = login.Diagnosis{Verdict: rep.Verdict.Message, Cause: rep.Verdict.ID, Healthy: rep.Healthy, Evidence: []string{}}
+	for _, e := range rep.Verdict.Evidence {
+		rep.Diagnosis.Evidence = append(rep.Diagnosis.Evidence, e.Step+": "+e.Seen)
+	}
+}
+
+// Decide builds a report's verdict from reports that were made
+// elsewhere (the console's panes): the same rules as Run.
+func Decide(cfg probe.Config, secrets probe.SecretsReport, health *database.Health, res *login.Result) *Report {
+	rep := &Report{Config: cfg, Secrets: secrets, Database: health, Login: res, Skipped: []string{}, Steps: []login.Event{}}
+	rep.Findings = append(rep.Findings, secrets.Findings...)
+	if cfg.Origin.Set() && cfg.Origin.From == "--origin" {
+		rep.Findings = append(rep.Findings, probe.CheckOrigin(cfg.Sources, cfg.Origin.Value, cfg.BaseURL.Value)...)
+	}
+	if health != nil {
+		rep.Findings = append(rep.Findings, health.Findings...)
+	}
+	if res != nil {
+		for _, e := range res.Events {
+			if e.Phase == "end" {
+				rep.Steps = append(rep.Steps, e)
+			}
+		}
+		rep.Findings = append(rep.Findings, res.Findings...)
+	}
+	finish(rep)
+	return rep
+}
+
+// Merge makes one root cause one finding: the same ID raised for the
+// cookie and for the bearer token (or twice with the same message) is
+// kept once, with each occurrence as a piece of evidence.
+func Merge(fs finding.List) finding.List {
+	var out finding.List
+	index := map[string]int{}
+	for _, f := range fs {
+		key := string(f.ID) + "\x00" + credentialFamily(f.Source)
+		if i, ok := index[key]; ok {
+			if out[i].Message != f.Message || out[i].Source != f.Source {
+				if len(out[i].Evidence) == 0 {
+					out[i].Evidence = []finding.Evidence{{Step: out[i].Source, Seen: out[i].Message}}
+				}
+				out[i].Evidence = append(out[i].Evidence, finding.Evidence{Step: f.Source, Seen: f.Message})
+			}
+			continue
+		}
+		index[key] = len(out)
+		out = append(out, f)
+	}
+	return out
+}
+
+// credentialFamily groups the sources that are the same check made with
+// another credential form.
+func credentialFamily(source string) string {
+	switch source {
+	case login.StepGetCookie, login.StepGetBearer:
+		return "get-session"
+	case login.StepAPICookie, login.StepAPIBearer:
+		return "api"
+	}
+	if source == "set-auth-token header" || strings.HasSuffix(source, "session_token") {
+		return "issued"
+	}
+	return source
+}

@@ -1,0 +1,577 @@
+package check
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/login"
+)
+
+// Verdict is the root cause that the whole body of evidence leaves
+// standing. ID is the finding ID of that cause ("" when nothing is
+// wrong); Alternatives are the other causes the evidence does not rule
+// out, most likely first, and TellApart the observation that would decide
+// between them.
+type Verdict struct {
+	ID           finding.ID         `json:"id"`
+	Message      string             `json:"message"`
+	Evidence     []finding.Evidence `json:"evidence"`
+	Alternatives []Alternative      `json:"alternatives"`
+	TellApart    string             `json:"tell_apart,omitempty"`
+	Healthy      bool               `json:"healthy"`
+}
+
+// Alternative is a cause that stays possible.
+type Alternative struct {
+	ID      finding.ID `json:"id"`
+	Message string     `json:"message"`
+}
+
+// facts is what the verdict is decided from: one place that reads the
+// probes' reports, so the rules below read like the reasoning they are.
+type facts struct {
+	cfg      probe.Config
+	secrets  probe.SecretsReport
+	findings finding.List
+	login    *login.Result
+	ran      bool // a login flow (or replay) ran
+
+	serverSecret  []string // labels the server signs with
+	serverDefault bool
+	serverUnknown bool
+
+	out map[string]login.Outcome
+}
+
+func gather(r *Report) *facts {
+	f := &facts{cfg: r.Config, secrets: r.Secrets, findings: r.Findings, login: r.Login, out: map[string]login.Outcome{}}
+	if r.Login != nil {
+		f.ran = len(r.Login.Events) > 0
+		f.serverSecret = r.Login.ServerSecret
+		for k, v := range r.Login.Outcomes {
+			f.out[k] = v
+		}
+		f.serverDefault = f.has(finding.ServerSecretDefault)
+		f.serverUnknown = f.has(finding.ServerSecretUnknown)
+	}
+	return f
+}
+
+func (f *facts) has(id finding.ID) bool { return f.findings.Has(id) }
+
+func (f *facts) first(id finding.ID) (finding.Finding, bool) {
+	for _, g := range f.findings {
+		if g.ID == id {
+			return g, true
+		}
+	}
+	return finding.Finding{}, false
+}
+
+func (f *facts) all(id finding.ID) finding.List {
+	var out finding.List
+	for _, g := range f.findings {
+		if g.ID == id {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func (f *facts) outcome(step string) login.Outcome { return f.out[step] }
+
+// accepted / rejected: a credential form on an endpoint. Rejected
+// includes a null session and a page that is not a session.
+func (f *facts) accepted(step string) bool { return f.out[step].Result == login.Accepted }
+func (f *facts) rejected(step string) bool {
+	r := f.out[step].Result
+	return r == login.Rejected || r == login.NotSession
+}
+
+// signers are the loaded sources with a secret of their own, and
+// distinct says how many different current secrets they hold.
+func (f *facts) signers() (labels []string, distinct int) {
+	fps := map[string]bool{}
+	for _, s := range f.secrets.Sources {
+		if s.Present {
+			labels = append(labels, s.Label)
+			fps[s.Fingerprint] = true
+		}
+	}
+	return labels, len(fps)
+}
+
+// othersThanServer lists the sources whose current secret is not the one
+// the server signs with.
+func (f *facts) othersThanServer() []string {
+	server := map[string]bool{}
+	for _, l := range f.serverSecret {
+		server[strings.SplitN(l, " (", 2)[0]] = true
+	}
+	var out []string
+	for _, s := range f.secrets.Sources {
+		if s.Present && !server[s.Label] {
+			out = append(out, s.Label)
+		}
+	}
+	return out
+}
+
+func (f *facts) sourcesAgree() bool {
+	labels, distinct := f.signers()
+	return len(labels) >= 1 && distinct == 1
+}
+
+func (f *facts) dbURLsAgree() bool { return !f.has(finding.DBURLMismatch) }
+
+// issuedSecurePrefix reports whether the issued session cookie carries
+// the __Secure- prefix (BetterAuth adds it for an https base URL).
+func (f *facts) issuedCookieName() string {
+	if f.login == nil {
+		return ""
+	}
+	return f.login.Issued.Name
+}
+
+// httpBaseURLSource names a source whose base URL is http:// while the
+// issued cookie is __Secure-: a service configured from it looks for the
+// cookie without the prefix.
+func (f *facts) httpBaseURLSource() string {
+	for _, s := range f.secrets.Sources {
+		if u, err := url.Parse(strings.TrimSpace(s.BaseURL)); err == nil && u.Scheme == "http" {
+			return s.Label
+		}
+	}
+	return ""
+}
+
+// decide is the differential diagnosis. It walks the chain a session
+// travels (reach the server, sign in, the issued cookie, get-session, the
+// row, the user's API, the browser) and stops at the first link the
+// evidence shows broken; for that symptom it weighs the causes that could
+// produce it, drops every cause an observation rules out, and names the
+// most likely one, with the others as alternatives. Configuration facts
+// that explain the symptom (a stray newline, an origin list with spaces)
+// are the verdict, with the symptom as evidence.
+func decide(r *Report) Verdict {
+	f := gather(r)
+	for _, rule := range chain {
+		if v, ok := rule(f); ok {
+			if v.Evidence == nil {
+				v.Evidence = []finding.Evidence{}
+			}
+			if v.Alternatives == nil {
+				v.Alternatives = []Alternative{}
+			}
+			return v
+		}
+	}
+	return healthy(f)
+}
+
+// chain is ordered by where a session breaks first: an earlier break
+// makes every later symptom inevitable, so a later rule never overrides
+// an earlier one.
+var chain = []func(*facts) (Verdict, bool){
+	reachRule,
+	signInRule,
+	issuedRule,
+	getSessionRule,
+	rowRule,
+	apiRule,
+	browserRule,
+	configRule,
+}
+
+func evidenceOf(fs ...finding.Finding) []finding.Evidence {
+	var ev []finding.Evidence
+	for _, g := range fs {
+		if len(g.Evidence) > 0 {
+			ev = append(ev, g.Evidence...)
+			continue
+		}
+		ev = append(ev, finding.Evidence{Step: g.Source, Seen: g.Message})
+	}
+	return ev
+}
+
+func seen(f *facts, steps ...string) []finding.Evidence {
+	var ev []finding.Evidence
+	for _, s := range steps {
+		o := f.out[s]
+		if o.Ran() {
+			ev = append(ev, finding.Evidence{Step: s, Seen: o.Seen})
+		}
+	}
+	return ev
+}
+
+func verdictFrom(g finding.Finding, msg string) Verdict {
+	return Verdict{ID: g.ID, Message: msg, Evidence: evidenceOf(g)}
+}
+
+func reachRule(f *facts) (Verdict, bool) {
+	for _, id := range []finding.ID{finding.ServerUnreachable, finding.ServerTimeout, finding.ServerNotBetterAuth} {
+		for _, g := range f.all(id) {
+			if g.Source != login.StepOK {
+				continue
+			}
+			v := verdictFrom(g, "The auth service could not be asked anything, so no session was tested: "+g.Message)
+			if f.cfg.BaseURL.Set() {
+				v.Message += " (base URL " + f.cfg.BaseURL.Value + ", from " + f.cfg.BaseURL.From + ")"
+			}
+			return v, true
+		}
+	}
+	return Verdict{}, false
+}
+
+func signInRule(f *facts) (Verdict, bool) {
+	if g, ok := f.first(finding.LoginOriginRejected); ok {
+		// A configuration fact that explains the 403 is the cause.
+		for _, id := range []finding.ID{finding.TrustedOriginsSpace, finding.OriginSchemeMismatch} {
+			if c, ok := f.first(id); ok {
+				v := Verdict{ID: id, Message: c.Message + " That is why sign-in from " + f.cfg.Origin.Value + " answers 403.", Evidence: evidenceOf(g, c)}
+				return v, true
+			}
+		}
+		return verdictFrom(g, "The auth service does not trust the front end's origin, so the browser never gets a session: "+g.Message), true
+	}
+	for _, id := range []finding.ID{finding.LoginCredentialsRejected, finding.LoginEmailNotVerified} {
+		if g, ok := f.first(id); ok {
+			msg := g.Message
+			if id == finding.LoginCredentialsRejected {
+				msg = "The test credentials were refused; the session itself was not tested. Use a working test user or --replay-session. " + g.Message
+			}
+			return verdictFrom(g, msg), true
+		}
+	}
+	if g, ok := f.first(finding.LoginServerError); ok {
+		// The auth service failed; authtui's own look at the database
+		// tells whether that is the database.
+		for _, id := range []finding.ID{finding.DBUnreachable, finding.DBSchemaMissing} {
+			if c, ok := f.first(id); ok {
+				return Verdict{ID: id, Message: c.Message + " The auth service's sign-in fails with it (" + g.Message + ").", Evidence: evidenceOf(g, c)}, true
+			}
+		}
+		v := verdictFrom(g, "The auth service fails when it signs in: "+g.Message)
+		v.Alternatives = []Alternative{
+			{finding.DBUnreachable, "its database is down or DATABASE_URL is wrong in that deployment"},
+			{finding.DBSchemaMissing, "BetterAuth's migrations were not run on its database"},
+		}
+		if f.cfg.DatabaseURL.Set() {
+			v.TellApart = "authtui reached the database at " + dbLabel(f.cfg.DatabaseURL.Value) + " and found the schema: compare the auth service's own DATABASE_URL with it, and read its log."
+		} else {
+			v.TellApart = "Pass --database-url (the auth service's DATABASE_URL) so authtui can check the database itself, and read the auth service's log."
+		}
+		return v, true
+	}
+	for _, id := range []finding.ID{finding.LoginUnexpectedStatus, finding.LoginNoCookie} {
+		if g, ok := f.first(id); ok {
+			return verdictFrom(g, g.Message), true
+		}
+	}
+	return Verdict{}, false
+}
+
+// issuedRule: sign-in worked; what the issued cookie says about the
+// server's secret.
+func issuedRule(f *facts) (Verdict, bool) {
+	if g, ok := f.first(finding.ServerSecretDefault); ok {
+		return verdictFrom(g, "The auth service runs on BetterAuth's built-in default secret: its BETTER_AUTH_SECRET never reached the process. Every service that has the real secret rejects its cookies, and anyone can forge them. Set the secret in that deployment's environment and redeploy."), true
+	}
+	if f.serverUnknown {
+		g, _ := f.first(finding.ServerSecretUnknown)
+		// A source whose value only differs by stray characters explains it.
+		for _, w := range f.all(finding.SecretWhitespace) {
+			return Verdict{ID: finding.SecretWhitespace, Message: w.Message + " The server signs with neither that value nor its trimmed form as written in the other sources, so compare the deployed value too.", Evidence: evidenceOf(g, w)}, true
+		}
+		v := verdictFrom(g, "The auth service signs with a secret that none of your env sources holds, so any service configured from them returns null: "+g.Message)
+		v.Alternatives = []Alternative{
+			{finding.SecretMismatch, "the deployment's secret was set in the hosting dashboard and differs from every env file"},
+			{finding.SecretWhitespace, "the deployed value carries a stray newline or quotes that the env files do not"},
+		}
+		v.TellApart = "Pull the deployment's environment (e.g. vercel env pull) and pass it with --env-file: its fingerprint either matches the server or shows the stray characters."
+		return v, true
+	}
+	return Verdict{}, false
+}
+
+// getSessionRule: the auth service's own get-session refuses its fresh
+// session.
+func getSessionRule(f *facts) (Verdict, bool) {
+	for _, step := range []string{login.StepGetCookie, login.StepGetBearer} {
+		o := f.outcome(step)
+		switch o.Result {
+		case login.ServerError:
+			g, _ := f.first(finding.GetSessionError)
+			for _, id := range []finding.ID{finding.DBUnreachable, finding.DBSchemaMissing} {
+				if c, ok := f.first(id); ok {
+					return Verdict{ID: id, Message: c.Message + " get-session fails with it.", Evidence: append(seen(f, step), evidenceOf(c)...)}, true
+				}
+			}
+			v := verdictFrom(g, "The auth service fails when it reads the session, usually its database: "+g.Message)
+			v.Evidence = append(seen(f, step), v.Evidence...)
+			return v, true
+		case login.NotSession:
+			g, _ := f.first(finding.GetSessionNotSession)
+			v := verdictFrom(g, g.Message)
+			v.Evidence = seen(f, step)
+			return v, true
+		case login.Rejected:
+			g, _ := f.first(finding.GetSessionNull)
+			other := login.StepGetBearer
+			if step == login.StepGetBearer {
+				other = login.StepGetCookie
+			}
+			if f.accepted(other) {
+				// The same session passes in the other form: neither the
+				// secret nor the row is at fault.
+				v := Verdict{ID: finding.GetSessionNull, Evidence: seen(f, step, other)}
+				if step == login.StepGetCookie {
+					v.Message = "get-session accepts the bearer token but not the cookie it issued with it: the cookie is mangled on the way back (a proxy rewriting Cookie, a cookie prefix the instance answering does not use)."
+				} else {
+					v.Message = "get-session accepts the cookie but not the bearer token: the bearer plugin is off on the instance that answered, or a proxy drops Authorization."
+				}
+				return v, true
+			}
+			v := Verdict{ID: finding.GetSessionNull, Evidence: seen(f, step)}
+			if o.Cleared {
+				v.Message = "BetterAuth accepts the signature of its own fresh cookie but finds no valid session row: the instance answering get-session reads another database than the one that signed in (a replica that lags, another DATABASE_URL per instance), or its clock is off."
+				v.Alternatives = []Alternative{{finding.DBURLMismatch, "instances of the auth service use different databases"}, {finding.DBClockSkew, "the server's clock is ahead of the database's"}}
+				v.TellApart = "Run again with --database-url of each instance: the row is in one database and not the other."
+			} else {
+				v.Message = "BetterAuth rejects the signature of its own fresh cookie without clearing it: the instances behind the load balancer run with different secrets (one signed in, another answered)."
+				v.Alternatives = []Alternative{{finding.SecretMismatch, "deployments of the auth service (e.g. Preview and Production sharing a domain) hold different BETTER_AUTH_SECRET values"}}
+				v.TellApart = "Pass each deployment's env file (--env-file): the fingerprints show which instance differs."
+			}
+			if g.ID != "" {
+				v.Evidence = append(v.Evidence, evidenceOf(g)...)
+			}
+			return v, true
+		}
+	}
+	return Verdict{}, false
+}
+
+func rowRule(f *facts) (Verdict, bool) {
+	// A fresh session that get-session accepts but the configured
+	// database does not hold means authtui looked at another database.
+	for _, id := range []finding.ID{finding.SessionNotFound, finding.SessionExpired, finding.SessionUserMissing} {
+		g, ok := f.first(id)
+		if !ok || g.Source != login.StepDatabase {
+			continue
+		}
+		if f.accepted(login.StepGetCookie) || f.accepted(login.StepGetBearer) {
+			v := Verdict{ID: finding.DBURLMismatch, Evidence: append(seen(f, login.StepGetCookie), evidenceOf(g)...)}
+			v.Message = fmt.Sprintf("get-session accepts the fresh session, but the database authtui reads (%s, %s) has no valid row for it: the auth service writes its sessions to another database (or to secondary storage such as Redis). Any backend that looks sessions up in this database answers null.", dbLabel(f.cfg.DatabaseURL.Value), f.cfg.DatabaseURL.From)
+			v.Alternatives = []Alternative{{"", "sessions live in secondary storage (Redis) and are not stored in the database"}}
+			v.TellApart = "Compare the auth service's DATABASE_URL with " + dbLabel(f.cfg.DatabaseURL.Value) + "; if they are equal, the server keeps sessions in secondary storage."
+			return v, true
+		}
+		return verdictFrom(g, g.Message), true
+	}
+	return Verdict{}, false
+}
+
+// apiRule: get-session accepts the session (the auth service is fine);
+// the user's own API does not.
+func apiRule(f *facts) (Verdict, bool) {
+	ck, br := f.outcome(login.StepAPICookie), f.outcome(login.StepAPIBearer)
+	for _, o := range []login.Outcome{ck, br} {
+		if o.Result == login.Unreachable {
+			for _, g := range f.findings {
+				if (g.ID == finding.ServerUnreachable || g.ID == finding.ServerTimeout) && g.Source == o.Step {
+					return Verdict{ID: g.ID, Message: "Your API could not be reached: " + g.Message, Evidence: evidenceOf(g)}, true
+				}
+			}
+		}
+	}
+	gsOK := f.accepted(login.StepGetCookie) || f.accepted(login.StepGetBearer)
+	ckBad, brBad := f.rejected(login.StepAPICookie) || ck.Result == login.ServerError, f.rejected(login.StepAPIBearer) || br.Result == login.ServerError
+	if !ckBad && !brBad {
+		return Verdict{}, false
+	}
+	ev := seen(f, login.StepGetCookie, login.StepGetBearer, login.StepAPICookie, login.StepAPIBearer)
+
+	// One form passes on the same endpoint: the secret, the database and
+	// the row are ruled out, only how the credential is read differs.
+	if ckBad && br.Result == login.Accepted {
+		name := f.issuedCookieName()
+		if strings.HasPrefix(name, "__Secure-") {
+			if src := f.httpBaseURLSource(); src != "" {
+				return Verdict{ID: finding.CookieNameMismatch, Evidence: ev,
+					Message: fmt.Sprintf("Your API accepts the bearer token but not the cookie: the auth service's base URL is https, so BetterAuth names the cookie %s, while %s has an http:// base URL, so a server configured from it reads better-auth.session_token without the __Secure- prefix. Give the API the same https BETTER_AUTH_URL (the secret and the database are fine: the bearer token passes).", name, src)}, true
+			}
+		}
+		v := Verdict{ID: finding.APICookieRejected, Evidence: ev}
+		v.Message = fmt.Sprintf("Your API accepts the bearer token but rejects the cookie %s on the same endpoint, so the secret and the database are fine: the API reads the cookie under another name (its cookiePrefix or the __Secure- prefix differs), or it reads only the Authorization header.", orUnknown(name))
+		v.Alternatives = []Alternative{
+			{finding.CookieNameMismatch, "the API's BetterAuth has another advanced.cookiePrefix or base URL scheme, so it looks for another cookie name"},
+			{finding.APICookieRejected, "the API reads only Authorization: Bearer (common for Python or Go backends)"},
+		}
+		v.TellApart = "Look at the name the API reads: if it reads cookies, make its cookiePrefix and BETTER_AUTH_URL scheme match the auth service's; if it reads only Authorization, have the front end send the bearer token."
+		return v, true
+	}
+	if brBad && ck.Result == login.Accepted {
+		return Verdict{ID: finding.APIBearerRejected, Evidence: ev,
+			Message: "Your API accepts the cookie but rejects the bearer token on the same endpoint, so the secret and the database are fine: the API's BetterAuth lacks the bearer() plugin, or a proxy in front of it drops the Authorization header. Add bearer() to the API's auth instance, or send the cookie."}, true
+	}
+	if !gsOK {
+		return Verdict{}, false
+	}
+
+	// Both forms fail (or only one was tried) although get-session
+	// accepts them: the API validates against another secret, another
+	// database, or another cookie name. Configuration facts decide.
+	symptom := finding.APIRejectsSession
+	if f.has(finding.APINullSession) {
+		symptom = finding.APINullSession
+	}
+	apiSeen := "rejects"
+	if o := ck; o.Ran() {
+		apiSeen = "answers " + o.Seen + " for"
+	} else if br.Ran() {
+		apiSeen = "answers " + br.Seen + " for"
+	}
+	server := strings.Join(f.serverSecret, ", ")
+	if others := f.othersThanServer(); len(others) > 0 && len(f.serverSecret) > 0 {
+		// A source holds another secret: that is the API's, most likely.
+		for _, w := range f.all(finding.SecretWhitespace) {
+			if strings.Contains(w.Message, "Trimmed, it equals the secret of") {
+				return Verdict{ID: finding.SecretWhitespace, Evidence: append(ev, evidenceOf(w)...),
+					Message: fmt.Sprintf("Your API %s a session that BetterAuth accepts, because the secrets differ only by stray characters: %s", apiSeen, w.Message)}, true
+			}
+		}
+		if g, ok := f.first(finding.SecretsOrder); ok {
+			return Verdict{ID: finding.SecretsOrder, Evidence: append(ev, evidenceOf(g)...),
+				Message: fmt.Sprintf("Your API %s a session that BetterAuth accepts: %s So the auth service signs with the older secret while %s holds the newer one.", apiSeen, g.Message, strings.Join(others, ", "))}, true
+		}
+		v := Verdict{ID: finding.SecretMismatch, Evidence: ev}
+		if g, ok := f.first(finding.SecretMismatch); ok {
+			v.Evidence = append(v.Evidence, evidenceOf(g)...)
+		}
+		v.Message = fmt.Sprintf("Your API %s a session that BetterAuth accepts: the auth service signs with the secret of %s; %s holds another, and the API most likely runs with it. Give every service the auth service's BETTER_AUTH_SECRET.", apiSeen, server, strings.Join(others, ", "))
+		if !f.dbURLsAgree() {
+			v.Alternatives = append(v.Alternatives, Alternative{finding.DBURLMismatch, "the sources also point at different databases"})
+		}
+		return v, true
+	}
+	if g, ok := f.first(finding.DBURLMismatch); ok {
+		return Verdict{ID: finding.DBURLMismatch, Evidence: append(ev, evidenceOf(g)...),
+			Message: fmt.Sprintf("Your API %s a session that BetterAuth accepts, and every source holds the same secret, so the secret is ruled out: %s A session written to one database is not found in the other. Point every service at the auth service's database.", apiSeen, g.Message)}, true
+	}
+	// Nothing in the sources explains it.
+	v := Verdict{ID: symptom, Evidence: ev}
+	labels, _ := f.signers()
+	v.Alternatives = []Alternative{
+		{finding.SecretMismatch, "the API runs with another BETTER_AUTH_SECRET"},
+		{finding.DBURLMismatch, "the API reads sessions from another database"},
+	}
+	if !br.Ran() {
+		v.Alternatives = append(v.Alternatives, Alternative{finding.CookieNameMismatch, "the API reads another cookie name (cookiePrefix, __Secure- prefix)"})
+	}
+	base := fmt.Sprintf("Your API %s a session that BetterAuth accepts", apiSeen)
+	if symptom == finding.APINullSession {
+		base = fmt.Sprintf("Your API answers %s: a null session, so it rejects a session that BetterAuth accepts", firstSeen(ck, br))
+	}
+	if len(labels) >= 2 {
+		v.Message = base + fmt.Sprintf(", although every env source (%s) holds the same secret and database: the API runs with values that are not in these files (a hosting dashboard, another env file), or it validates differently.", strings.Join(labels, ", "))
+		v.TellApart = "Pull the API's deployed environment and pass it with --env-file; its fingerprint and DATABASE_URL decide between the causes."
+	} else {
+		v.Message = base + ": it validates sessions differently, with another secret, another database, or another cookie name. The API's env file was not given, so authtui cannot tell which."
+		v.TellApart = "Pass the API's env file (--env-file path/to/api/.env): its secret's fingerprint and its DATABASE_URL decide between the causes."
+	}
+	if br.Ran() && br.Result != login.Accepted && ck.Ran() && ck.Result != login.Accepted {
+		v.Message += " The cookie and the bearer token both fail, so it is not the cookie name."
+	}
+	return v, true
+}
+
+func firstSeen(os ...login.Outcome) string {
+	for _, o := range os {
+		if o.Ran() && o.Seen != "" {
+			return o.Seen
+		}
+	}
+	return "2xx null"
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(name unknown)"
+	}
+	return s
+}
+
+// browserRule: every request authtui made passed, but a browser on the
+// front end's origin would drop or withhold the cookie.
+func browserRule(f *facts) (Verdict, bool) {
+	for _, id := range []finding.ID{finding.SetCookieSameSiteNoneInsecure, finding.SetCookieDomainInvalid, finding.SetCookiePrefixInvalid, finding.SetCookieSecureOverHTTP, finding.SetCookieCrossSite} {
+		g, ok := f.first(id)
+		if !ok {
+			continue
+		}
+		v := verdictFrom(g, "Every check from authtui passed, but a browser on "+orUnknown(f.cfg.Origin.Value)+" would not keep or send the session cookie, so the front end sees null: "+g.Message)
+		if id == finding.SetCookieCrossSite {
+			v.Alternatives = []Alternative{{finding.SetCookieThirdParty, "with SameSite=None, browsers that block third-party cookies still drop it"}}
+			v.TellApart = "Serve the front end and the auth service from one site (auth.example.com and app.example.com share example.com), or use SameSite=None; Secure and test in each browser."
+		}
+		return v, true
+	}
+	return Verdict{}, false
+}
+
+// configRule: no flow ran, or the flow passed; what the configuration
+// alone shows. Errors only; warnings are not a verdict.
+var configOrder = []finding.ID{
+	finding.EnvFileUnreadable, finding.SecretsMalformed, finding.SecretWhitespace, finding.SecretsOrder,
+	finding.SecretMismatch, finding.SecretMissing, finding.SecretDefault, finding.TrustedOriginsSpace,
+	finding.OriginSchemeMismatch, finding.SecureCookieOverHTTP, finding.DBUnreachable, finding.DBSchemaMissing,
+	finding.CookieSignerDiffers, finding.SessionNotFound, finding.SessionExpired, finding.SessionUserMissing,
+}
+
+func configRule(f *facts) (Verdict, bool) {
+	for _, id := range configOrder {
+		g, ok := f.first(id)
+		if !ok {
+			continue
+		}
+		msg := g.Message
+		if f.ran && (f.accepted(login.StepGetCookie) || f.accepted(login.StepGetBearer)) {
+			msg = "The tested path works, but: " + msg
+		}
+		return verdictFrom(g, msg), true
+	}
+	for _, g := range f.findings {
+		if g.Severity == finding.Error {
+			return verdictFrom(g, g.Message), true
+		}
+	}
+	return Verdict{}, false
+}
+
+func healthy(f *facts) Verdict {
+	v := Verdict{Healthy: true, Evidence: []finding.Evidence{}, Alternatives: []Alternative{}}
+	switch {
+	case f.ran && len(f.serverSecret) > 0:
+		v.Message = fmt.Sprintf("No problem found: the server signs with the secret of %s, and every check that ran accepted the session. If a browser still gets null, paste its Cookie header into authtui decode.", strings.Join(f.serverSecret, ", "))
+		v.Evidence = seen(f, login.StepGetCookie, login.StepGetBearer, login.StepAPICookie, login.StepAPIBearer, login.StepReplayProbe)
+	case f.ran:
+		v.Message = "No problem found in what ran."
+	default:
+		v.Message = "No problem found in what could be checked. Add credentials (--email, --password-env) or --replay-session to test a real session."
+	}
+	return v
+}
+
+func dbLabel(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(database)"
+	}
+	return u.Host + u.Path
+}
