@@ -231,6 +231,7 @@ Example:
 		return exitFound, err
 	}
 	out.Sessions, out.IndexHint = page.Sessions, page.IndexHint
+	out.Findings = append(out.Findings, page.Findings...)
 	if page.Next != nil {
 		out.Next = formatCursor(*page.Next)
 	}
@@ -278,8 +279,8 @@ func writeSessionsText(w io.Writer, st style, out sessionsOutput) {
 	if out.Next != "" {
 		fmt.Fprintf(w, "\nMore: --after %s\n", out.Next)
 	}
-	if out.IndexHint != "" {
-		fmt.Fprintf(w, "\n%sHint:%s no index leads with the creation time, so each page sorts the table. For large tables:\n  %s\n", st.yellow, st.reset, out.IndexHint)
+	if out.IndexHint != "" && !out.Findings.Has(finding.DBSessionsIndexMissing) {
+		fmt.Fprintf(w, "\n%sHint:%s no index leads with the creation time, so each page sorts the table. For large tables:\n  %s\n", st.dim, st.reset, out.IndexHint)
 	}
 	if len(out.Findings) > 0 {
 		fmt.Fprintln(w)

@@ -576,8 +576,27 @@ func (r *DecodeReport) checkCacheAgainstRows() {
 			rows[c.token] = c.SessionRow
 		}
 	}
+	validRow := false
+	for _, row := range rows {
+		validRow = validRow || (row.Found && !row.Expired)
+	}
 	for _, c := range r.Cookies {
 		cache := c.Cache
+		if cache != nil && c.Signature == "invalid" && validRow {
+			// BetterAuth expires a cache it cannot verify and reads the row
+			// (api/routes/session.mjs, getSession): no null, one database
+			// read more.
+			name := c.Name
+			if name == "" {
+				name = "session_data"
+			}
+			for i := range r.Findings {
+				if f := &r.Findings[i]; f.ID == finding.CacheInvalid && f.Source == name {
+					f.Message += " The session row is valid, so BetterAuth expires this cache and answers from the database: the session works, at one database read per request until a new cache is set."
+				}
+			}
+			continue
+		}
 		if cache == nil || cache.Contents == nil || c.Signature != "valid" || cache.Expired {
 			continue
 		}

@@ -372,7 +372,7 @@ func (p *sessionsPane) adopt(page *database.SessionsPage) {
 	}
 	sel := p.Selection()
 	p.rows, p.more, p.indexHint = page.Sessions, page.Next != nil, page.IndexHint
-	p.loaded, p.loadErr, p.findings = true, "", nil
+	p.loaded, p.loadErr, p.findings = true, "", page.Findings
 	p.elapsed, p.loadedAt = page.Elapsed, now
 	base := p.cfg.SessionsEvery
 	switch {

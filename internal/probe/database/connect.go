@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -70,6 +71,11 @@ type DB struct {
 	target  Target
 	opts    Options
 	secrets []string // strings that must never appear in messages (the password)
+
+	// rows caches the bounded row count of a session table, per table,
+	// for db-sessions-index-missing: taken once per connection.
+	rowsMu sync.Mutex
+	rows   map[string]int64
 }
 
 // Target returns the display form of the connection target.

@@ -175,10 +175,23 @@ func TestSessionsPagesAndFilters(t *testing.T) {
 	if p.IndexHint == "" || !strings.Contains(p.IndexHint, `CREATE INDEX CONCURRENTLY`) {
 		t.Errorf("BetterAuth has no createdAt index; want a hint, got %q", p.IndexHint)
 	}
+	// A handful of rows needs no index: a hint, not a finding.
+	if p.Findings.Has(finding.DBSessionsIndexMissing) {
+		t.Errorf("db-sessions-index-missing on %d rows: %v", len(seed.Sessions), p.Findings)
+	}
+	// A table large enough for the sort to matter raises it (a new
+	// connection: the row count is taken once per connection).
+	admin(t, dsn, `INSERT INTO session (id, "expiresAt", token, "createdAt", "updatedAt", "userId", "ipAddress", "userAgent")
+		SELECT 'bulk' || g, now() + interval '1 day', 'bulk-token-' || g, now() - g * interval '1 second', now(), '`+seed.Users[0].ID+`', '', ''
+		FROM generate_series(1, 50000) g`)
+	big := open(t, dsn, nil)
+	if p, err := big.Sessions(ctx(t), s, SessionQuery{}); err != nil || !p.Findings.Has(finding.DBSessionsIndexMissing) {
+		t.Errorf("50,000 rows without the index: %v %v", err, p.Findings)
+	}
 	admin(t, dsn, `CREATE INDEX ON session ("createdAt" DESC, id DESC)`)
 	s, _, _ = db.DetectSchema(ctx(t))
-	if p, _ := db.Sessions(ctx(t), s, SessionQuery{}); p.IndexHint != "" {
-		t.Errorf("hint despite the index: %s", p.IndexHint)
+	if p, _ := db.Sessions(ctx(t), s, SessionQuery{}); p.IndexHint != "" || len(p.Findings) > 0 {
+		t.Errorf("hint despite the index: %s %v", p.IndexHint, p.Findings)
 	}
 }
 

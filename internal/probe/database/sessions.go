@@ -48,6 +48,10 @@ type SessionQuery struct {
 	ActiveOnly bool
 	Limit      int
 	After      *Cursor
+	// countRows adds the table's bounded row count to the page statement
+	// (as a last column, evaluated once): db-sessions-index-missing needs
+	// it, and it costs no round trip of its own.
+	countRows bool
 }
 
 // SessionsPage is one page and the cursor for the next.
@@ -58,7 +62,18 @@ type SessionsPage struct {
 	// that makes a newest-first page cheap.
 	IndexHint string        `json:"index_hint,omitempty"`
 	Elapsed   time.Duration `json:"elapsed_ns"`
+	// Findings holds db-sessions-index-missing when the sort matters.
+	Findings finding.List `json:"findings,omitempty"`
 }
+
+// A missing creation-time index matters only on a table large enough for
+// the sort to cost something: BetterAuth's own schema has none, and a
+// 15-row table needs none.
+const (
+	indexMattersRows = 50_000 // rows at which a sort of every page is worth an index
+	indexSlowPage    = 200 * time.Millisecond
+	indexSlowRows    = 5_000 // rows at which a slow page is the sort's fault, not the network's
+)
 
 // sessionColumns builds the select list, with NULLs for optional columns
 // the schema lacks.
@@ -127,7 +142,11 @@ func SessionsSQL(s *Schema, q SessionQuery) (string, []any, error) {
 		}
 		where = append(where, "u."+s.User.Col(ColEmail)+" = "+arg(q.UserEmail))
 	}
-	sql := "SELECT " + sessionColumns(s) + " FROM " + st.Ident() + " s" + userJoin(s)
+	cols := sessionColumns(s)
+	if q.countRows {
+		cols += fmt.Sprintf(", (SELECT count(*) FROM (SELECT 1 FROM %s LIMIT %d) c)", st.Ident(), indexMattersRows)
+	}
+	sql := "SELECT " + cols + " FROM " + st.Ident() + " s" + userJoin(s)
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -137,6 +156,16 @@ func SessionsSQL(s *Schema, q SessionQuery) (string, []any, error) {
 
 // Sessions reads one page.
 func (db *DB) Sessions(ctx context.Context, s *Schema, q SessionQuery) (*SessionsPage, error) {
+	var (
+		tableRows int64
+		counted   bool
+	)
+	if !s.CreatedIndexed && s.Session != nil {
+		db.rowsMu.Lock()
+		tableRows, counted = db.rows[s.Session.String()]
+		db.rowsMu.Unlock()
+		q.countRows = !counted
+	}
 	sql, args, err := SessionsSQL(s, q)
 	if err != nil {
 		return nil, err
@@ -162,7 +191,11 @@ func (db *DB) Sessions(ctx context.Context, s *Schema, q SessionQuery) (*Session
 				created, expires                 *time.Time
 				present                          bool
 			)
-			if err := rows.Scan(&r.ID, &userID, &email, &name, &tok, &created, &expires, &ip, &ua, &present); err != nil {
+			dest := []any{&r.ID, &userID, &email, &name, &tok, &created, &expires, &ip, &ua, &present}
+			if q.countRows {
+				dest = append(dest, &tableRows)
+			}
+			if err := rows.Scan(dest...); err != nil {
 				return err
 			}
 			r.UserID, r.Email, r.Name, r.IPAddress, r.UserAgent = deref(userID), deref(email), deref(name), deref(ip), deref(ua)
@@ -184,6 +217,17 @@ func (db *DB) Sessions(ctx context.Context, s *Schema, q SessionQuery) (*Session
 	page.Elapsed = time.Since(start)
 	if err != nil {
 		return nil, fmt.Errorf("listing sessions: %s", db.errMessage(err))
+	}
+	if q.countRows && len(page.Sessions) > 0 {
+		db.rowsMu.Lock()
+		if db.rows == nil {
+			db.rows = map[string]int64{}
+		}
+		db.rows[s.Session.String()] = tableRows
+		db.rowsMu.Unlock()
+	}
+	if page.IndexHint != "" {
+		judgeIndex(s, page, tableRows)
 	}
 	limit := q.Limit
 	if limit <= 0 {
@@ -331,4 +375,18 @@ func (db *DB) ReplayToken(ctx context.Context, s *Schema, id string) (token, ses
 		return "", "", fmt.Errorf("reading the session: %s", db.errMessage(err))
 	}
 	return token, sessionID, nil
+}
+
+// judgeIndex raises db-sessions-index-missing when the table is large
+// enough, or the page slow enough with enough rows, for the sort to
+// matter. rows is the table's row count, bounded at indexMattersRows.
+func judgeIndex(s *Schema, page *SessionsPage, rows int64) {
+	switch {
+	case rows >= indexMattersRows:
+		page.Findings.Add(finding.DBSessionsIndexMissing, s.Session.String(),
+			"%s has %d+ rows and no index leading with the creation time, so every newest-first page (authtui's, an admin UI's) sorts the whole table. Add one: %s", s.Session, rows, page.IndexHint)
+	case rows >= indexSlowRows && page.Elapsed >= indexSlowPage:
+		page.Findings.Add(finding.DBSessionsIndexMissing, s.Session.String(),
+			"a newest-first page of %s (%d rows) took %s because no index leads with the creation time and the table is sorted each time. Add one: %s", s.Session, rows, page.Elapsed.Round(time.Millisecond), page.IndexHint)
+	}
 }
