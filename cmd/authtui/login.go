@@ -226,8 +226,26 @@ func writeVerdict(w io.Writer, st style, v check.Verdict, healthy bool) {
 	for _, line := range textsafe.Wrap(textsafe.Clean(v.Message), 76) {
 		fmt.Fprintf(w, "  %s%s%s\n", color, line, st.reset)
 	}
+	if len(v.Evidence) > 0 {
+		fmt.Fprintf(w, "  %sEvidence:%s\n", st.bold, st.reset)
+		for i, e := range v.Evidence {
+			if i == 8 {
+				fmt.Fprintf(w, "    %s… %d more in --json%s\n", st.dim, len(v.Evidence)-i, st.reset)
+				break
+			}
+			line := e.Seen
+			if e.Step != "" {
+				line = e.Step + ": " + line
+			}
+			fmt.Fprintf(w, "    %s\n", textsafe.Truncate(line, 100))
+		}
+	}
 	if len(v.Alternatives) > 0 {
-		fmt.Fprintf(w, "  %sAlso possible, less likely:%s\n", st.bold, st.reset)
+		head := "Also possible, less likely:"
+		if v.Undecided {
+			head = "Possible causes, most likely first:"
+		}
+		fmt.Fprintf(w, "  %s%s%s\n", st.bold, head, st.reset)
 		for _, alt := range v.Alternatives {
 			text := alt.Message
 			if alt.ID != "" {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/textsafe"
@@ -43,6 +44,14 @@ func writeFindings(w io.Writer, st style, fs finding.List) {
 		fmt.Fprintf(w, "  %s %s%s%s\n", st.sev(f.Severity), st.bold, f.ID, st.reset)
 		for _, line := range textsafe.Wrap(textsafe.Clean(f.Message), 72) {
 			fmt.Fprintf(w, "        %s\n", line)
+		}
+		if len(f.Evidence) > 1 {
+			// One cause seen several times (cookie and bearer): say where.
+			var at []string
+			for _, e := range f.Evidence {
+				at = append(at, e.Step)
+			}
+			fmt.Fprintf(w, "        %sseen at: %s%s\n", st.dim, textsafe.Clean(strings.Join(at, ", ")), st.reset)
 		}
 	}
 }

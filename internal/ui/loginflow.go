@@ -192,7 +192,8 @@ func (p *loginPane) Findings() finding.List {
 	if p.result == nil || p.result.Cancelled {
 		return nil
 	}
-	return p.result.Findings
+	// One cause seen with the cookie and the bearer token is one finding.
+	return check.Merge(p.result.Findings)
 }
 
 // Selection is the diagnosis verdict: what to paste into an issue.

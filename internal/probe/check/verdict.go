@@ -22,6 +22,10 @@ type Verdict struct {
 	Alternatives []Alternative      `json:"alternatives"`
 	TellApart    string             `json:"tell_apart,omitempty"`
 	Healthy      bool               `json:"healthy"`
+	// Undecided: the evidence shows where the session breaks (ID names
+	// that symptom) but not why; Alternatives are the causes, most likely
+	// first, and TellApart what would decide.
+	Undecided bool `json:"undecided,omitempty"`
 }
 
 // Alternative is a cause that stays possible.
@@ -258,6 +262,7 @@ func signInRule(f *facts) (Verdict, bool) {
 			}
 		}
 		v := verdictFrom(g, "The auth service fails when it signs in: "+g.Message)
+		v.Undecided = true
 		v.Alternatives = []Alternative{
 			{finding.DBUnreachable, "its database is down or DATABASE_URL is wrong in that deployment"},
 			{finding.DBSchemaMissing, "BetterAuth's migrations were not run on its database"},
@@ -290,6 +295,7 @@ func issuedRule(f *facts) (Verdict, bool) {
 			return Verdict{ID: finding.SecretWhitespace, Message: w.Message + " The server signs with neither that value nor its trimmed form as written in the other sources, so compare the deployed value too.", Evidence: evidenceOf(g, w)}, true
 		}
 		v := verdictFrom(g, "The auth service signs with a secret that none of your env sources holds, so any service configured from them returns null: "+g.Message)
+		v.Undecided = true
 		v.Alternatives = []Alternative{
 			{finding.SecretMismatch, "the deployment's secret was set in the hosting dashboard and differs from every env file"},
 			{finding.SecretWhitespace, "the deployed value carries a stray newline or quotes that the env files do not"},
@@ -407,7 +413,7 @@ func apiRule(f *facts) (Verdict, bool) {
 					Message: fmt.Sprintf("Your API accepts the bearer token but not the cookie: the auth service's base URL is https, so BetterAuth names the cookie %s, while %s has an http:// base URL, so a server configured from it reads better-auth.session_token without the __Secure- prefix. Give the API the same https BETTER_AUTH_URL (the secret and the database are fine: the bearer token passes).", name, src)}, true
 			}
 		}
-		v := Verdict{ID: finding.APICookieRejected, Evidence: ev}
+		v := Verdict{ID: finding.APICookieRejected, Evidence: ev, Undecided: true}
 		v.Message = fmt.Sprintf("Your API accepts the bearer token but rejects the cookie %s on the same endpoint, so the secret and the database are fine: the API reads the cookie under another name (its cookiePrefix or the __Secure- prefix differs), or it reads only the Authorization header.", orUnknown(name))
 		v.Alternatives = []Alternative{
 			{finding.CookieNameMismatch, "the API's BetterAuth has another advanced.cookiePrefix or base URL scheme, so it looks for another cookie name"},
@@ -465,7 +471,8 @@ func apiRule(f *facts) (Verdict, bool) {
 			Message: fmt.Sprintf("Your API %s a session that BetterAuth accepts, and every source holds the same secret, so the secret is ruled out: %s A session written to one database is not found in the other. Point every service at the auth service's database.", apiSeen, g.Message)}, true
 	}
 	// Nothing in the sources explains it.
-	v := Verdict{ID: symptom, Evidence: ev}
+	v := Verdict{ID: symptom, Evidence: ev, Undecided: true}
+	bothFail := br.Ran() && br.Result != login.Accepted && ck.Ran() && ck.Result != login.Accepted
 	labels, _ := f.signers()
 	v.Alternatives = []Alternative{
 		{finding.SecretMismatch, "the API runs with another BETTER_AUTH_SECRET"},
@@ -482,11 +489,12 @@ func apiRule(f *facts) (Verdict, bool) {
 		v.Message = base + fmt.Sprintf(", although every env source (%s) holds the same secret and database: the API runs with values that are not in these files (a hosting dashboard, another env file), or it validates differently.", strings.Join(labels, ", "))
 		v.TellApart = "Pull the API's deployed environment and pass it with --env-file; its fingerprint and DATABASE_URL decide between the causes."
 	} else {
-		v.Message = base + ": it validates sessions differently, with another secret, another database, or another cookie name. The API's env file was not given, so authtui cannot tell which."
+		if bothFail {
+			v.Message = base + ": it validates sessions with another secret or another database (the cookie and the bearer token both fail, so it is not the cookie name). The API's env file was not given, so authtui cannot tell which."
+		} else {
+			v.Message = base + ": it validates sessions differently, with another secret, another database, or another cookie name. The API's env file was not given, so authtui cannot tell which."
+		}
 		v.TellApart = "Pass the API's env file (--env-file path/to/api/.env): its secret's fingerprint and its DATABASE_URL decide between the causes."
-	}
-	if br.Ran() && br.Result != login.Accepted && ck.Ran() && ck.Result != login.Accepted {
-		v.Message += " The cookie and the bearer token both fail, so it is not the cookie name."
 	}
 	return v, true
 }
