@@ -45,6 +45,7 @@ fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		$(GO) test ./internal/probe -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
+	$(GO) test ./internal/probe/textsafe -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test ./internal/probe -run '^$$' -bench . -benchmem

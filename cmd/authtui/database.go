@@ -28,7 +28,8 @@ func (d *dbFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.url, "database-url", "", "PostgreSQL URL (default: DATABASE_URL from the env sources, then the environment)")
 	fs.StringVar(&d.sessionTable, "session-table", "", "session table, as table or schema.table (default: detected)")
 	fs.StringVar(&d.userTable, "user-table", "", "user table, as table or schema.table (default: detected)")
-	fs.DurationVar(&d.timeout, "timeout", 10*time.Second, "timeout for each network step (connect, each query)")
+	d.timeout = 10 * time.Second
+	fs.Var(durationFlag{&d.timeout}, "timeout", "timeout for each network step (connect, each query); must be positive")
 }
 
 // resolveURL picks the database URL through the one resolver: the flag,
@@ -53,17 +54,24 @@ func runDB(a *app, args []string) (int, error) {
 	)
 	fs := newFlagSet(a, "db", "db [--database-url URL] [flags]", `
 Check the database behind BetterAuth: can it be reached (and if not, why:
-DNS, refused, auth, TLS, timeout), server version, TLS, connections,
-round-trip latency, clock skew, where the session and user tables are and
-whether they look like BetterAuth's. The connection is read-only.
+DNS, refused, auth, TLS, timeout), server version, TLS (and whether the
+server's certificate was verified: sslmode prefer and require do not),
+connections, round-trip latency, clock skew, where the session and user
+tables are and whether they look like BetterAuth's. The connection is
+read-only.
 
 Example:
   authtui db --database-url postgres://app@db.example.com/app`)
 	c.register(fs)
 	d.register(fs)
-	fs.IntVar(&pings, "pings", 5, "round trips to measure latency with")
+	fs.IntVar(&pings, "pings", 5, fmt.Sprintf("round trips to measure latency with (1 to %d)", database.MaxPings))
 	if code, err := parseNoArgs(fs, args); err != nil || code >= 0 {
 		return max(code, 0), err
+	}
+	// Beyond the latency window more pings measure nothing more, and they
+	// lengthen the run's deadline without bound.
+	if pings < 1 || pings > database.MaxPings {
+		return exitUsage, usagef("--pings must be between 1 and %d", database.MaxPings)
 	}
 	sources, _ := c.loadSources(a)
 	url := d.resolveURL(a, sources)
@@ -112,15 +120,11 @@ func writeHealthText(w io.Writer, st style, h *database.Health, withFindings boo
 		}
 		return
 	}
-	tls := st.yellow + "off" + st.reset
-	if h.TLS {
-		tls = "on (" + h.TLSVersion + ")"
-	}
 	ro := "read-only"
 	if !h.ReadOnly {
 		ro = st.yellow + "writes allowed" + st.reset
 	}
-	fmt.Fprintf(w, "  %sconnected%s  PostgreSQL %s, TLS %s, %s\n", st.green, st.reset, textsafe.Clean(h.ServerVersion), tls, ro)
+	fmt.Fprintf(w, "  %sconnected%s  PostgreSQL %s, %s, %s\n", st.green, st.reset, textsafe.Clean(h.ServerVersion), tlsText(st, h), ro)
 	fmt.Fprintf(w, "  connections %d of %d\n", h.Connections, h.MaxConnections)
 	if l := h.Latency; l.Samples > 0 {
 		fmt.Fprintf(w, "  latency     p50 %s, p95 %s over %d pings\n", fmtDur(l.P50), fmtDur(l.P95), l.Samples)
@@ -141,6 +145,25 @@ func writeHealthText(w io.Writer, st style, h *database.Health, withFindings boo
 	if withFindings {
 		writeFindings(w, st, h.Findings)
 	}
+}
+
+// tlsText says what the connection's TLS proves: "TLS on" alone would
+// pass an unverified certificate for a verified one.
+func tlsText(st style, h *database.Health) string {
+	if !h.TLS {
+		if h.Target.Loopback {
+			return "TLS off (loopback)"
+		}
+		return st.yellow + "TLS off" + st.reset
+	}
+	ver := ""
+	if h.TLSVersion != "" {
+		ver = " (" + textsafe.Clean(h.TLSVersion) + ")"
+	}
+	if h.TLSVerify == database.TLSVerifyNone {
+		return st.yellow + "TLS, " + h.TLSState() + st.reset + ver
+	}
+	return "TLS, " + h.TLSState() + ver
 }
 
 func fmtDur(d time.Duration) string {

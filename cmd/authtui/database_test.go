@@ -2,14 +2,22 @@ package main
 
 import (
 	"context"
-
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
-	"github.com/jackc/pgx/v5"
+	"encoding/pem"
+	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/authtui/authtui/internal/pgtest"
 )
@@ -39,8 +47,10 @@ func TestSessionsCommand(t *testing.T) {
 			t.Errorf("session lacks %q", key)
 		}
 	}
-	// JSON keeps the hostile user agent, escaped by the encoder...
-	if !strings.Contains(r.stdout, `evil\u001b]0;pwned\u0007agent`) {
+	// JSON keeps the hostile user agent, escaped (by the encoder, or as
+	// the text output escapes it)...
+	if strings.ContainsAny(r.stdout, "\x1b\x07") ||
+		!strings.Contains(r.stdout, `evil\u001b]0;pwned\u0007agent`) && !strings.Contains(r.stdout, `evil\\x1b]0;pwned\\x07agent`) {
 		t.Error("JSON should carry the user agent, escaped")
 	}
 	// ...and text shows it inert.
@@ -125,4 +135,153 @@ func adminExec(t *testing.T, dsn, sql string) {
 	if _, err := conn.Exec(context.Background(), sql); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A DATABASE_URL that sets the search path with options=-c%20… connects,
+// as psql and pgx connect with it (the query is passed on as written).
+func TestDBURLWithOptions(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	seed := pgtest.SeedBetterAuth(t, dsn, pgtest.SeedOptions{Users: 1, SessionsPerUser: 2})
+	adminExec(t, dsn, `ALTER SCHEMA public RENAME TO app`)
+	adminExec(t, dsn, `CREATE SCHEMA public`)
+	url := dsn + "&options=-c%20search_path%3Dapp"
+	r := run(t, "", "sessions", "--database-url", url, "--json")
+	if r.code != exitOK || strings.Count(r.stdout, `"token_prefix"`) != len(seed.Sessions) {
+		t.Fatalf("sessions: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, "", "db", "--database-url", url, "--pings", "1")
+	if r.code != exitOK || !strings.Contains(r.stdout, "app.session") {
+		t.Fatalf("db: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// db and check say what the TLS of the connection proves: an unverified
+// certificate (sslmode prefer or require) is not shown as plain "TLS on".
+func TestDBCommandTLSVerification(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	ca := withServerTLS(t, dsn)
+	mode := func(q string) string { return strings.Replace(dsn, "sslmode=disable", q, 1) }
+	for _, tc := range []struct{ url, text, json string }{
+		{mode("sslmode=require"), "TLS, certificate not verified (TLSv1.", `"tls_verify": "none"`},
+		{mode("sslmode=prefer"), "TLS, certificate not verified (TLSv1.", `"tls_verify": "none"`},
+		{mode("sslmode=verify-full&sslrootcert=" + ca), "TLS, certificate verified (TLSv1.", `"tls_verify": "full"`},
+		{dsn, "TLS off (loopback)", `"tls": false`},
+	} {
+		// An empty database: db-schema-missing makes the exit 1 here.
+		r := run(t, "", "db", "--database-url", tc.url, "--pings", "1")
+		if !strings.Contains(r.stdout, tc.text) || strings.Contains(r.stdout, "TLS on") {
+			t.Errorf("db %s: exit %d, want %q\n%s%s", tc.url, r.code, tc.text, r.stdout, r.stderr)
+		}
+		if r := run(t, "", "db", "--database-url", tc.url, "--pings", "1", "--json"); !strings.Contains(r.stdout, tc.json) {
+			t.Errorf("db --json %s: want %s\n%s", tc.url, tc.json, r.stdout)
+		}
+		if r := run(t, "", "check", "--database-url", tc.url); !strings.Contains(r.stdout, tc.text) {
+			t.Errorf("check %s: want %q\n%s%s", tc.url, tc.text, r.stdout, r.stderr)
+		}
+	}
+}
+
+// withServerTLS turns TLS on in the test cluster with a fresh self-signed
+// certificate for 127.0.0.1 until the test ends, and returns the
+// certificate's path for sslrootcert. (The same helper as in
+// internal/probe/database's tests: the files are written by the server
+// itself, COPY … TO into its data directory, so it works as root or not;
+// only pgtest's throwaway cluster is touched, and pgtest's URLs say
+// sslmode=disable, so other tests do not notice.)
+func withServerTLS(t *testing.T, dsn string) string {
+	t.Helper()
+	if os.Getenv(pgtest.EnvDatabaseURL) != "" {
+		t.Skip("TLS is switched on only in pgtest's own throwaway cluster")
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "authtui test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
+		IsCA: true, BasicConstraintsValid: true,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
+	ca := filepath.Join(t.TempDir(), "root.crt")
+	if err := os.WriteFile(ca, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(c, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var dir string
+	if err := conn.QueryRow(c, "SELECT current_setting('data_directory')").Scan(&dir); err != nil {
+		t.Fatal(err)
+	}
+	write := func(path string, data []byte) { // PEM holds nothing COPY escapes
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		if _, err := conn.Exec(c, "COPY (SELECT unnest(ARRAY['"+strings.Join(lines, "','")+"'])) TO '"+path+"'"); err != nil {
+			t.Fatalf("writing %s: %v", filepath.Base(path), err)
+		}
+	}
+	crt, keyPath := filepath.Join(dir, "authtui-test.crt"), filepath.Join(dir, "authtui-test.key")
+	write(crt, certPEM)
+	write(keyPath, keyPEM)
+	// COPY leaves files readable by all, which the server refuses for a key.
+	if err := os.Chmod(keyPath, 0o600); err != nil {
+		t.Skipf("cannot make the key private (%v): the data directory is not ours", err)
+	}
+	sslOn := func(conn *pgx.Conn, on bool) {
+		stmts := []string{"ALTER SYSTEM RESET ssl", "ALTER SYSTEM RESET ssl_cert_file", "ALTER SYSTEM RESET ssl_key_file"}
+		if on {
+			stmts = []string{"ALTER SYSTEM SET ssl_cert_file = '" + crt + "'", "ALTER SYSTEM SET ssl_key_file = '" + keyPath + "'", "ALTER SYSTEM SET ssl = on"}
+		}
+		for _, s := range append(stmts, "SELECT pg_reload_conf()") {
+			if _, err := conn.Exec(context.Background(), s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		// The postmaster reloads asynchronously: wait until new
+		// connections see the change.
+		req := strings.Replace(dsn, "sslmode=disable", "sslmode=require", 1)
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			cc, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			probe, err := pgx.Connect(cc, req)
+			if err == nil {
+				probe.Close(cc)
+			}
+			cancel()
+			if (err == nil) == on {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("ssl=%v did not take effect: %v", on, err)
+			}
+		}
+	}
+	sslOn(conn, true)
+	t.Cleanup(func() {
+		c, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		conn, err := pgx.Connect(c, dsn)
+		if err != nil {
+			t.Errorf("turning TLS off again: %v", err)
+			return
+		}
+		defer conn.Close(context.Background())
+		sslOn(conn, false)
+	})
+	return ca
 }

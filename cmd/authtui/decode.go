@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -116,7 +117,7 @@ func lookupTokens(a *app, d *dbFlags, sources []probe.Source, rep *probe.DecodeR
 		return "no session table"
 	}
 	if err := rep.LookupTokens(ctx, db, schema); err != nil {
-		fmt.Fprintf(a.stderr, "authtui decode: %v\n", err)
+		fmt.Fprintf(a.stderr, "authtui decode: %s\n", textsafe.Safe(err.Error()))
 		return "lookup failed"
 	}
 	return "checked"
@@ -124,6 +125,7 @@ func lookupTokens(a *app, d *dbFlags, sources []probe.Source, rep *probe.DecodeR
 
 func readInput(a *app, pos []string) (string, error) {
 	var r io.Reader
+	size := int64(-1) // when known: a regular file
 	switch {
 	case len(pos) == 1 && pos[0] == "-":
 		r = a.stdin
@@ -133,6 +135,9 @@ func readInput(a *app, pos []string) (string, error) {
 			return "", usagef("cannot read %s: %v", pos[0][1:], errNoPath(err))
 		}
 		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			size = st.Size()
+		}
 		r = f
 	case len(pos) == 1:
 		return pos[0], nil
@@ -141,14 +146,59 @@ func readInput(a *app, pos []string) (string, error) {
 	default:
 		return "", usagef("nothing to decode: pass INPUT, pipe it in, or use - and paste (end with Ctrl-D)")
 	}
-	data, err := io.ReadAll(io.LimitReader(r, maxInput+1))
-	if err != nil {
-		return "", usagef("cannot read input: %v", err)
+	if f, ok := r.(*os.File); ok && size < 0 {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			size = st.Size() // stdin redirected from a file
+		}
 	}
-	if len(data) > maxInput {
-		return "", usagef("input is larger than %d MiB; paste the cookie header, not a whole capture", maxInput>>20)
+	tooLarge := usagef("input is larger than %d MiB; paste the cookie header, not a whole capture", maxInput>>20)
+	if size > maxInput {
+		return "", tooLarge
 	}
-	return string(data), nil
+	// The input is held once, in the string decode works on: read into it
+	// directly when the size is known, else in 1 MiB pieces joined once at
+	// the end. Reading into a growing []byte and converting it kept three
+	// copies of a 15 MB paste alive at the peak.
+	var b strings.Builder
+	lr := io.LimitReader(r, maxInput+1)
+	if size >= 0 {
+		b.Grow(int(size) + 1)
+		if _, err := io.Copy(&b, lr); err != nil {
+			return "", usagef("cannot read input: %v", err)
+		}
+	} else {
+		var pieces [][]byte
+		total := 0
+		for {
+			buf := make([]byte, 1<<20)
+			n, err := io.ReadFull(lr, buf)
+			if n > 0 {
+				pieces, total = append(pieces, buf[:n]), total+n
+			}
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				break
+			}
+			if err != nil {
+				return "", usagef("cannot read input: %v", err)
+			}
+		}
+		b.Grow(total)
+		for _, p := range pieces {
+			b.Write(p)
+		}
+		if len(pieces) > 1 {
+			// The pieces and their copy were alive together, and the
+			// collector paces itself on that: one collection now, with
+			// only the copy alive (the pieces are dead from here on),
+			// keeps decode's peak near twice the input instead of four
+			// times.
+			runtime.GC()
+		}
+	}
+	if b.Len() > maxInput {
+		return "", tooLarge
+	}
+	return b.String(), nil
 }
 
 // errNoPath drops the path from an *os.PathError, which the message
@@ -166,12 +216,15 @@ func writeDecodeText(w io.Writer, st style, rep probe.DecodeReport) {
 		cands = append(cands, fmt.Sprintf("%s [%s]", textsafe.Clean(c.String()), c.Fingerprint()))
 	}
 	fmt.Fprintf(w, "%sCandidate secrets%s (%d): %s\n\n", st.bold, st.reset, len(rep.Candidates), strings.Join(cands, ", "))
+	if shown := rep.Shown(); shown != "" {
+		fmt.Fprintf(w, "%s%s%s\n\n", st.bold, shown, st.reset)
+	}
 	for _, c := range rep.Cookies {
 		name := c.Name
 		if name == "" {
 			name = "(unnamed)"
 		}
-		fmt.Fprintf(w, "%s%s%s  %s  %s(%s, %d bytes)%s\n", st.bold, textsafe.Truncate(name, 60), st.reset, c.Kind, st.dim, textsafe.Clean(c.From), c.Size, st.reset)
+		fmt.Fprintf(w, "%s%s%s  %s  %s(%s, %d bytes)%s\n", st.bold, textsafe.Truncate(name, 60), st.reset, c.Kind, st.dim, textsafe.Safe(c.From), c.Size, st.reset)
 		if c.TokenPrefix != "" {
 			enc := ""
 			if c.Encoding != "" && c.Encoding != "plain" {
@@ -180,7 +233,7 @@ func writeDecodeText(w io.Writer, st style, rep probe.DecodeReport) {
 			fmt.Fprintf(w, "  token      %s%s\n", textsafe.Clean(c.TokenPrefix), enc)
 		}
 		if c.Problem != "" && c.Cache == nil {
-			fmt.Fprintf(w, "  problem    %s%s%s\n", st.red, textsafe.Clean(c.Problem), st.reset)
+			fmt.Fprintf(w, "  problem    %s%s%s\n", st.red, textsafe.Safe(c.Problem), st.reset)
 		}
 		if c.Signature != "" {
 			fmt.Fprintf(w, "  signature  %s\n", signatureLine(st, c))
@@ -209,7 +262,7 @@ func writeDecodeText(w io.Writer, st style, rep probe.DecodeReport) {
 				fmt.Fprintf(w, "  session    %s  user %s %s  token %s\n", textsafe.Truncate(ct.SessionID, 40), textsafe.Truncate(ct.UserID, 40), textsafe.Truncate(ct.Email, 60), textsafe.Clean(ct.TokenPrefix))
 			}
 			if ch.Problem != "" {
-				fmt.Fprintf(w, "  problem    %s%s%s\n", st.red, textsafe.Clean(ch.Problem), st.reset)
+				fmt.Fprintf(w, "  problem    %s%s%s\n", st.red, textsafe.Safe(ch.Problem), st.reset)
 			}
 		}
 		if sc := c.SetCookie; sc != nil {
@@ -233,7 +286,7 @@ func writeDecodeText(w io.Writer, st style, rep probe.DecodeReport) {
 		fmt.Fprintf(w, "%sDatabase: %s; tokens were not looked up (--database-url or DATABASE_URL).%s\n\n", st.dim, rep.Database, st.reset)
 	}
 	if len(rep.Ignored) > 0 {
-		fmt.Fprintf(w, "%sIgnored: %s%s\n\n", st.dim, textsafe.Truncate(strings.Join(rep.Ignored, "; "), 300), st.reset)
+		fmt.Fprintf(w, "%sIgnored: %s%s\n\n", st.dim, textsafe.Truncate(textsafe.Redact(strings.Join(rep.Ignored, "; ")), 300), st.reset)
 	}
 	writeFindings(w, st, rep.Findings)
 }
@@ -277,10 +330,10 @@ func attrLine(sc *probe.SetCookieReport) string {
 		parts = append(parts, "HttpOnly")
 	}
 	if sc.Domain != "" {
-		parts = append(parts, "Domain="+textsafe.Clean(sc.Domain))
+		parts = append(parts, "Domain="+textsafe.Safe(sc.Domain))
 	}
 	if sc.Path != "" {
-		parts = append(parts, "Path="+textsafe.Clean(sc.Path))
+		parts = append(parts, "Path="+textsafe.Safe(sc.Path))
 	}
 	if sc.MaxAge != nil {
 		parts = append(parts, fmt.Sprintf("Max-Age=%d (%s)", *sc.MaxAge, time.Duration(*sc.MaxAge)*time.Second))

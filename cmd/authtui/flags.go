@@ -4,8 +4,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"strings"
+	"time"
 
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/finding"
@@ -16,6 +16,30 @@ type listFlag []string
 
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// durationFlag is a duration flag that must be positive: a zero or
+// negative timeout would make every network step fail at once (or, as a
+// context deadline, never bound it), so it is a usage error.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return "0s"
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("not a duration (e.g. 10s, 500ms, 1m)")
+	}
+	if d <= 0 {
+		return errors.New("must be positive (e.g. 10s)")
+	}
+	*f.d = d
+	return nil
+}
 
 // common holds the flags every command shares.
 type common struct {
@@ -28,6 +52,19 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.Var(&c.envFiles, "env-file", "env file to read as a source, labelled by this path (repeatable; default: .env and .env.local)")
 	fs.BoolVar(&c.json, "json", false, "print JSON instead of text")
 	fs.BoolVar(&c.noColor, "no-color", false, "no colour in text output (also: NO_COLOR)")
+	// A file named on the command line that cannot be read is the caller's
+	// mistake: exit 2 before any work, for every command. The default
+	// .env and .env.local, found by looking, stay findings (exit 1).
+	if fc := flagCtxOf(fs); fc != nil {
+		fc.checks = append(fc.checks, func() error {
+			for _, p := range c.envFiles {
+				if err := probe.CheckEnvFile(p, fc.a.dir); err != nil {
+					return usagef("--env-file %s: %v", p, err)
+				}
+			}
+			return nil
+		})
+	}
 }
 
 // loadSources reads the env sources the flags name.
@@ -39,43 +76,77 @@ func (c *common) colors(a *app) bool {
 	return !c.noColor && !c.json && a.stdoutIsTTY && a.getenv("NO_COLOR") == ""
 }
 
-// newFlagSet builds a FlagSet whose --help prints to stdout and exits 0,
-// and whose errors become usage errors (exit 2).
+// flagCtx travels with a command's FlagSet as its output, the one place
+// a FlagSet carries a value of ours: the flag package prints its own
+// error lines and calls Usage there, which it discards (main reports a
+// usage error once, on stderr), while parseInterleaved finds the
+// command's help and the checks its flags registered.
+type flagCtx struct {
+	a      *app
+	help   func()
+	checks []func() error // run once the flags are parsed; an error is a usage error
+}
+
+func (*flagCtx) Write(p []byte) (int, error) { return len(p), nil }
+
+func flagCtxOf(fs *flag.FlagSet) *flagCtx {
+	fc, _ := fs.Output().(*flagCtx)
+	return fc
+}
+
+// newFlagSet builds a FlagSet whose --help prints to stdout (once) and
+// exits 0, and whose errors become usage errors (exit 2).
 func newFlagSet(a *app, name, synopsis, about string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
+	fc := &flagCtx{a: a}
+	fc.help = func() {
 		w := a.stdout
 		fmt.Fprintf(w, "Usage: authtui %s\n\n%s\n\nFlags:\n", synopsis, strings.TrimSpace(about))
 		fs.SetOutput(w)
 		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		fs.SetOutput(fc)
 	}
+	fs.SetOutput(fc)
+	// The flag package calls Usage by itself on -help and on every parse
+	// error; parseInterleaved prints the help, on --help only.
+	fs.Usage = func() {}
 	return fs
 }
 
 var errHelp = errors.New("help shown")
 
 // parseInterleaved parses flags that may come before or after positional
-// arguments, as users of git and kubectl expect.
+// arguments, as users of git and kubectl expect, then runs the checks the
+// flags registered.
 func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
+				if fc := flagCtxOf(fs); fc != nil {
+					fc.help()
+				}
 				return nil, errHelp
 			}
 			return nil, usagef("%v", err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return pos, nil
+			break
 		}
 		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
+			pos = append(pos, args[1:]...)
+			break
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+	if fc := flagCtxOf(fs); fc != nil {
+		for _, check := range fc.checks {
+			if err := check(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return pos, nil
 }

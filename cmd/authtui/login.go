@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 // loginFlags are the flags of the commands that can run the login flow.
 type loginFlags struct {
 	baseURL, origin, email, passwordEnv, apiURL, replay, cookiePrefix string
+	keepSession                                                       bool
 }
 
 func (l *loginFlags) register(fs *flag.FlagSet) {
@@ -31,6 +31,7 @@ func (l *loginFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.apiURL, "api-url", "", "a protected endpoint of your own backend, tried with the cookie and the bearer token")
 	fs.StringVar(&l.replay, "replay-session", "", "with a database and no credentials: replay an existing session (an id, or latest) signed with each candidate secret to name the server's secret. This uses a real user's session")
 	fs.StringVar(&l.cookiePrefix, "cookie-prefix", "", "advanced.cookiePrefix of the server (default better-auth)")
+	fs.BoolVar(&l.keepSession, "keep-session", false, "leave the test user's session signed in at the end of the login flow (by default it is signed out; a replayed session never is)")
 }
 
 // wanted reports whether the flags ask for a login run.
@@ -77,7 +78,7 @@ func resolve(a *app, c *common, d *dbFlags, l *loginFlags) (probe.Config, findin
 func (l *loginFlags) checkOptions(a *app, cfg probe.Config, loadFs finding.List, d *dbFlags) (check.Options, error) {
 	opts := check.Options{
 		Config: cfg, LoadFindings: loadFs, Email: l.email, ReplaySession: l.replay, CookiePrefix: l.cookiePrefix,
-		Database: d.options(""), Pings: 3,
+		KeepSession: l.keepSession, Database: d.options(""), Pings: 3,
 	}
 	if !l.wanted() {
 		return opts, nil
@@ -107,12 +108,14 @@ Sign in to the auth service as a test user and follow the session through
 every check, streaming each step as it runs: BetterAuth reachable, sign-in,
 the issued cookie verified against every candidate secret (which names the
 secret the server really signs with), get-session with the cookie and with
-the bearer token, the database row, and optionally your own API. Ends with
-a diagnosis. Redirects are shown, never followed.
+the bearer token, the database row, and optionally your own API. Then it
+signs the test session out again (--keep-session keeps it), and ends with a
+diagnosis. Redirects are shown, never followed.
 
 --replay-session needs no credentials: it takes an existing session's token
 from the database, signs it with each candidate secret and asks get-session
-which one the server accepts. It uses a real user's session for that.
+which one the server accepts. It uses a real user's session for that, and
+never signs it out.
 
 Examples:
   TEST_PW=… authtui login --env-file auth.env --env-file api.env --email test@example.com --password-env TEST_PW
@@ -134,19 +137,18 @@ Examples:
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	st := newStyle(c.colors(a))
-	enc := json.NewEncoder(a.stdout)
 	rep := runPipeline(ctx, opts, func(e check.Event) {
 		if e.Login == nil {
 			return
 		}
 		if c.json {
-			enc.Encode(e.Login)
+			writeJSONLine(a.stdout, e.Login)
 		} else if e.Login.Phase == "end" {
 			writeEvent(a.stdout, st, *e.Login)
 		}
 	})
 	if c.json {
-		return exitOf(rep), enc.Encode(loginSummary(rep))
+		return exitOf(rep), writeJSONLine(a.stdout, loginSummary(rep))
 	}
 	fmt.Fprintln(a.stdout)
 	writeFindings(a.stdout, st, rep.Findings)
@@ -277,7 +279,8 @@ func runCheck(a *app, args []string) (int, error) {
 	fs := newFlagSet(a, "check", "check [flags]", `
 Run every probe that is configured and diagnose: the secrets of every env
 source, the database (when --database-url or DATABASE_URL is set), and the
-login flow (when --email/--password-env or --replay-session is given). The
+login flow (when --email/--password-env or --replay-session is given; the
+test session is signed out at its end unless --keep-session). The
 verdict is the cause that the whole body of evidence leaves standing; when
 several stay possible it lists them and says what would tell them apart.
 Exits 0 only when every step passed and no error was found.

@@ -2,15 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
-	"github.com/authtui/authtui/internal/testenv"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/authtui/authtui/internal/batest"
 	"github.com/authtui/authtui/internal/pgtest"
+	"github.com/authtui/authtui/internal/testenv"
 )
 
 const (
@@ -264,5 +269,116 @@ func TestCheckReportsDatabaseOnce(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("db-schema-missing %d times: %v", n, out.ids())
+	}
+}
+
+// loginStep is one finished step of check --json.
+type loginStep struct {
+	Step, Status, Title, Detail string
+}
+
+func checkSteps(t *testing.T, r result) map[string]loginStep {
+	t.Helper()
+	var out struct {
+		Steps []loginStep `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("check --json: %v", err)
+	}
+	m := map[string]loginStep{}
+	for _, s := range out.Steps {
+		m[s.Step] = s
+	}
+	return m
+}
+
+// sessionRows lists the session tokens of the test user, sorted.
+func sessionRows(t *testing.T, dsn string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(ctx, `SELECT s.token FROM session s JOIN "user" u ON u.id = s."userId" WHERE u.email = 'test@example.com' ORDER BY s.token`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return toks
+}
+
+// check and login leave no live session of the test user behind: the
+// session is signed out at the end (and the step says so), kept with
+// --keep-session, and a replayed session (a real user's) is never touched.
+func TestCheckSignsOutTheTestSession(t *testing.T) {
+	s := newStack(t, batest.Options{Secret: secretA})
+	before := sessionRows(t, s.dsn)
+
+	out, r := runCheckJSON(t, append([]string{"--env-file", s.authEnv}, creds()...)...)
+	if r.code != exitOK || !out.Healthy {
+		t.Fatalf("exit %d, findings %v", r.code, out.ids())
+	}
+	if st := checkSteps(t, r)["sign-out"]; st.Status != "ok" || st.Title != "Sign out the test session" || !strings.Contains(st.Detail, "is gone") {
+		t.Errorf("sign-out step %+v", st)
+	}
+	if after := sessionRows(t, s.dsn); len(after) != len(before) {
+		t.Errorf("check left %d session row(s) of the test user, %d before", len(after), len(before))
+	}
+
+	// The text output says so too.
+	text := runEnv(t, map[string]string{"TEST_PW": testPass}, append([]string{"login", "--timeout", "3s", "--env-file", s.authEnv}, creds()...)...)
+	if !strings.Contains(text.stdout, "✓ Sign out the test session") {
+		t.Errorf("login text output has no sign-out step:\n%s", text.stdout)
+	}
+	if after := sessionRows(t, s.dsn); len(after) != len(before) {
+		t.Errorf("login left %d session row(s), %d before", len(after), len(before))
+	}
+
+	_, r = runCheckJSON(t, append([]string{"--env-file", s.authEnv, "--keep-session"}, creds()...)...)
+	if st := checkSteps(t, r)["sign-out"]; st.Status != "skip" || !strings.Contains(st.Detail, "--keep-session") {
+		t.Errorf("sign-out step with --keep-session %+v", st)
+	}
+	kept := sessionRows(t, s.dsn)
+	if len(kept) != len(before)+1 {
+		t.Errorf("--keep-session: %d session row(s), want %d", len(kept), len(before)+1)
+	}
+
+	// A replay uses a real user's session and leaves it as it was.
+	batest.SignIn(t, s.auth.URL, "test@example.com", testPass)
+	rows := sessionRows(t, s.dsn)
+	out, r = runCheckJSON(t, "--env-file", s.authEnv, "--replay-session", "latest")
+	if !out.has("server-secret-identified") {
+		t.Fatalf("replay: exit %d, findings %v", r.code, out.ids())
+	}
+	if st := checkSteps(t, r)["sign-out"]; st.Status != "skip" || !strings.Contains(st.Detail, "real user's") {
+		t.Errorf("sign-out step of a replay %+v", st)
+	}
+	if after := sessionRows(t, s.dsn); strings.Join(after, ",") != strings.Join(rows, ",") {
+		t.Errorf("the replay changed the session rows: %d before, %d after", len(rows), len(after))
+	}
+}
+
+// A database that is configured but down is not "no database configured".
+func TestCheckUnreachableDatabaseSaysSo(t *testing.T) {
+	s := newStack(t, batest.Options{Secret: secretA})
+	port, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := fmt.Sprintf("postgres://app@127.0.0.1:%d/app", port)
+	out, r := runCheckJSON(t, append([]string{"--env-file", s.authEnv, "--database-url", down}, creds()...)...)
+	if !out.has("db-unreachable") {
+		t.Fatalf("findings %v", out.ids())
+	}
+	st := checkSteps(t, r)["database"]
+	if st.Status != "skip" || strings.Contains(st.Detail, "no database configured") ||
+		!strings.Contains(st.Detail, "configured (from --database-url) but unreachable") || !strings.Contains(st.Detail, "refused") {
+		t.Errorf("row lookup step %+v", st)
 	}
 }

@@ -87,7 +87,7 @@ func (a *app) main(args []string) int {
 	if len(args) == 0 || (len(args[0]) > 1 && args[0][0] == '-' && !isHelpOrVersion(args[0])) {
 		code, err := runTUI(a, args)
 		if err != nil {
-			fmt.Fprintf(a.stderr, "authtui: %v\n", err)
+			fmt.Fprintf(a.stderr, "authtui: %s\n", errorText(err))
 			if code == exitUsage {
 				fmt.Fprintln(a.stderr, "Run 'authtui --help' for usage.")
 			}
@@ -109,7 +109,7 @@ func (a *app) main(args []string) int {
 		if c.name == args[0] {
 			code, err := c.run(a, args[1:])
 			if err != nil {
-				fmt.Fprintf(a.stderr, "authtui %s: %v\n", c.name, err)
+				fmt.Fprintf(a.stderr, "authtui %s: %s\n", c.name, errorText(err))
 				if errors.Is(err, errUsage) {
 					fmt.Fprintf(a.stderr, "Run 'authtui %s --help' for usage.\n", c.name)
 					return exitUsage
@@ -138,7 +138,8 @@ service disagrees, and why get-session answers null.
 
 Usage:
   authtui [flags]             open the console (flags as for check, plus
-                              --allow-writes, --tail FILE, --tail-cmd CMD)
+                              --allow-writes, --tail FILE, --tail-cmd CMD,
+                              --tail-env NAME)
   authtui <command> [flags]
 
 Commands:

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 const fixtureDir = "../../testdata/fixtures"
@@ -27,10 +29,17 @@ type result struct {
 // run executes the CLI in-process, with stdin as given (not a terminal).
 func run(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	return runIn(t, t.TempDir(), stdin, args...)
+}
+
+// runIn is run with dir as the working directory (where .env and
+// .env.local are looked for).
+func runIn(t *testing.T, dir, stdin string, args ...string) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	a := &app{
 		stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb,
-		environ: nil, dir: t.TempDir(), getenv: func(string) string { return "" },
+		environ: nil, dir: dir, getenv: func(string) string { return "" },
 		stdinIsTTY: stdin == "",
 	}
 	code := a.main(args)
@@ -197,9 +206,17 @@ func TestSecretsJSONAndExitCodes(t *testing.T) {
 		t.Error("findings must be [] not null")
 	}
 
+	// A file named on the command line that cannot be read is a usage
+	// error (TestNamedFileUnreadableIsUsageError); a default file found
+	// by looking is a finding.
 	r = run(t, "", "secrets", "--env-file", filepath.Join(dir, "nope.env"))
+	if r.code != exitUsage || !strings.Contains(r.stderr, "nope.env: no such file") || r.stdout != "" {
+		t.Errorf("missing env file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	os.Mkdir(filepath.Join(dir, ".env"), 0o700)
+	r = runIn(t, dir, "", "secrets")
 	if r.code != exitFound || !strings.Contains(r.stdout, "env-file-unreadable") {
-		t.Errorf("missing env file: exit %d\n%s", r.code, r.stdout)
+		t.Errorf("unreadable default .env: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
 
@@ -244,5 +261,138 @@ func TestDecodeTextEscapesControlSequences(t *testing.T) {
 	r := run(t, "", "decode", "better-auth.session_token\x1b]0;pwned\x07=abc.def")
 	if strings.ContainsAny(r.stdout, "\x1b\x07") {
 		t.Fatalf("raw control characters in output: %q", r.stdout)
+	}
+}
+
+// Every command's --help (and -h) prints its text once, on stdout; a
+// usage error prints no help at all, only the error and a pointer to
+// --help on stderr.
+func TestHelpPrintedOnce(t *testing.T) {
+	var names []string
+	for _, c := range commands() {
+		if c.name != "version" {
+			names = append(names, c.name)
+		}
+	}
+	for _, name := range names {
+		for _, h := range []string{"--help", "-h"} {
+			r := run(t, "", name, h)
+			if r.code != exitOK || strings.Count(r.stdout, "Usage: authtui "+name) != 1 || strings.Count(r.stdout, "Flags:") != 1 || r.stderr != "" {
+				t.Errorf("%s %s: exit %d, %d copies of the text\n%s%s", name, h, r.code, strings.Count(r.stdout, "Flags:"), r.stdout, r.stderr)
+			}
+		}
+		r := run(t, "", name, "--bogus")
+		if r.code != exitUsage || r.stdout != "" || strings.Count(r.stderr, "bogus") != 1 || !strings.Contains(r.stderr, "authtui "+name+" --help") {
+			t.Errorf("%s --bogus: exit %d\nstdout: %s\nstderr: %s", name, r.code, r.stdout, r.stderr)
+		}
+	}
+	// The console's flags, and help for a command by name.
+	if r := run(t, "", "--no-color", "--help"); r.code != exitOK || strings.Count(r.stdout, "Flags:") != 1 {
+		t.Errorf("console --help: exit %d\n%s", r.code, r.stdout)
+	}
+	if r := run(t, "", "help", "sessions"); r.code != exitOK || strings.Count(r.stdout, "Flags:") != 1 {
+		t.Errorf("help sessions: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// A file named on the command line that cannot be read (missing, a
+// directory, a FIFO that would block, a device, too large) is a usage
+// error for every command, the console included: exit 2 at once, before
+// any work, with the reason on stderr.
+func TestNamedFileUnreadableIsUsageError(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.env")
+	os.WriteFile(good, []byte("BETTER_AUTH_SECRET="+fixtureSecrets[0]+"\n"), 0o600)
+	fifo := filepath.Join(dir, "fifo.env")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.env")
+	os.WriteFile(big, bytes.Repeat([]byte("#\n"), 1<<20), 0o600)
+	bad := map[string]string{
+		filepath.Join(dir, "missing.env"): "no such file",
+		dir:                               "is a directory",
+		fifo:                              "is a named pipe (FIFO)",
+		os.DevNull:                        "is a device",
+		big:                               "larger than",
+	}
+	for _, cmd := range [][]string{
+		{"secrets"}, {"decode", "x=y"}, {"check"}, {"login", "--email", "a@example.com"},
+		{"sessions"}, {"db"}, {}, // the console
+	} {
+		for path, why := range bad {
+			args := append(append([]string{}, cmd...), "--env-file", good, "--env-file", path)
+			done := make(chan result, 1)
+			go func() { done <- run(t, "", args...) }()
+			var r result
+			select {
+			case r = <-done:
+			case <-time.After(time.Minute): // a hang guard, not a speed goal
+				t.Fatalf("%v hangs", args)
+			}
+			if r.code != exitUsage || !strings.Contains(r.stderr, "--env-file "+path+": "+why) || r.stdout != "" {
+				t.Errorf("%v: exit %d\nstdout: %s\nstderr: %s", args, r.code, r.stdout, r.stderr)
+			}
+		}
+	}
+	// A relative path is read from the working directory, as the sources are.
+	if r := runIn(t, dir, "", "secrets", "--env-file", "good.env"); r.code != exitOK {
+		t.Errorf("relative --env-file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A default .env that cannot be read is a finding (exit 1), whatever
+// kind of file it is; a FIFO there does not block.
+func TestDiscoveredFileUnreadableIsFinding(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, ".env"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, ".env.local"), []byte("BETTER_AUTH_SECRET="+fixtureSecrets[0]+"\nBETTER_AUTH_URL=http://localhost:3000\n"), 0o600)
+	for _, cmd := range [][]string{{"secrets"}, {"check"}, {"secrets", "--json"}} {
+		done := make(chan result, 1)
+		go func() { done <- runIn(t, dir, "", cmd...) }()
+		var r result
+		select {
+		case r = <-done:
+		case <-time.After(time.Minute): // a hang guard, not a speed goal
+			t.Fatalf("%v hangs on a FIFO .env", cmd)
+		}
+		if r.code != exitFound || !strings.Contains(r.stdout, "env-file-unreadable") || !strings.Contains(r.stdout, "named pipe") {
+			t.Errorf("%v: exit %d\n%s%s", cmd, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+// An env file saved with a UTF-8 byte order mark reads as without it.
+func TestEnvFileWithBOM(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "bom.env")
+	os.WriteFile(p, []byte("\ufeffBETTER_AUTH_SECRET="+fixtureSecrets[0]+"\nBETTER_AUTH_URL=http://localhost:3000\n"), 0o600)
+	r := run(t, "", "secrets", "--env-file", p)
+	if r.code != exitOK || strings.Contains(r.stdout, "unreadable") || !strings.Contains(r.stdout, "BETTER_AUTH_SECRET") {
+		t.Errorf("BOM: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// --timeout must be positive for every command that takes it; db
+// --pings is bounded by the latency window.
+func TestTimeoutAndPingsBounds(t *testing.T) {
+	for _, cmd := range [][]string{
+		{"decode", "x=y"}, {"check"}, {"login", "--email", "a@example.com"}, {"sessions"}, {"db"}, {},
+	} {
+		for _, v := range []string{"0", "0s", "-1s", "-5m", "soon"} {
+			args := append(append([]string{}, cmd...), "--timeout", v)
+			r := run(t, "", args...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, "-timeout") || r.stdout != "" {
+				t.Errorf("%v: exit %d\nstdout: %s\nstderr: %s", args, r.code, r.stdout, r.stderr)
+			}
+		}
+	}
+	for _, v := range []string{"0", "-1", "65", "1000000000"} {
+		r := run(t, "", "db", "--database-url", "postgres://u@127.0.0.1:1/x", "--pings", v)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "--pings must be between 1 and 64") {
+			t.Errorf("--pings %s: exit %d\n%s%s", v, r.code, r.stdout, r.stderr)
+		}
 	}
 }

@@ -42,7 +42,7 @@ func writeSecretsText(w io.Writer, st style, rep probe.SecretsReport, withFindin
 		fmt.Fprintf(tw, "%sSOURCE\tVARIABLE\tLENGTH\tENTROPY\tFINGERPRINT\tBASE URL%s\n", st.bold, st.reset)
 		for _, s := range rep.Sources {
 			if !s.Loaded {
-				fmt.Fprintf(tw, "%s\t%s(unreadable: %s)%s\t\t\t\t\n", textsafe.Clean(s.Label), st.red, textsafe.Clean(s.Error), st.reset)
+				fmt.Fprintf(tw, "%s\t%s(unreadable: %s)%s\t\t\t\t\n", textsafe.Safe(s.Label), st.red, textsafe.Safe(s.Error), st.reset)
 				continue
 			}
 			variable := s.Variable
@@ -54,7 +54,9 @@ func writeSecretsText(w io.Writer, st style, rep probe.SecretsReport, withFindin
 				length = fmt.Sprint(s.Length)
 				entropy = fmt.Sprintf("%.0f bits", s.EntropyBits)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", textsafe.Clean(s.Label), variable, length, entropy, s.Fingerprint, textsafe.Truncate(s.BaseURL, 40))
+			// BETTER_AUTH_URL may carry userinfo or a query: shown as a
+			// location only, as every URL is.
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", textsafe.Safe(s.Label), variable, length, entropy, s.Fingerprint, textsafe.Truncate(textsafe.URL(s.BaseURL), 40))
 			for _, v := range s.Versions {
 				cur := ""
 				if v.Current {
@@ -95,7 +97,7 @@ func writeSecretsText(w io.Writer, st style, rep probe.SecretsReport, withFindin
 func describeGroups(groups map[string][]string) string {
 	var parts []string
 	for fp, labels := range groups {
-		parts = append(parts, fmt.Sprintf("%s = %s", fp, strings.Join(labels, ", ")))
+		parts = append(parts, fmt.Sprintf("%s = %s", fp, textsafe.Safe(strings.Join(labels, ", "))))
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, "; ")

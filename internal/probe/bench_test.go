@@ -152,12 +152,15 @@ func findingIDs(fs finding.List) map[finding.ID]int {
 }
 
 func BenchmarkDecodePaste5MB(b *testing.B) {
+	cookies, _ := repeatedHeader(b, hugePasteSize)
 	for _, tc := range []struct {
 		name  string
 		paste string
 	}{
 		{"token", hugeTokenPaste()},
 		{"garbage", hugeGarbagePaste()},
+		// 48,100 real cookies (fixture plain's header, repeated).
+		{"cookies", cookies},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			opts := hugePasteOptions()

@@ -108,12 +108,14 @@ type cachePayload struct {
 }
 
 func (p cachePayload) contents() *CacheContents {
+	// The fields are the cache's own, which anyone can forge: clipped like
+	// the names of the paste.
 	c := &CacheContents{
-		SessionID: p.Session.ID, UserID: p.Session.UserID, Email: p.User.Email,
-		TokenPrefix: textsafe.TokenPrefix(p.Session.Token), Version: p.Version, token: p.Session.Token,
+		SessionID: clipName(p.Session.ID), UserID: clipName(p.Session.UserID), Email: clipName(p.User.Email),
+		TokenPrefix: textsafe.TokenPrefix(p.Session.Token), Version: clipName(p.Version), token: p.Session.Token,
 	}
 	if c.UserID == "" {
-		c.UserID = p.User.ID
+		c.UserID = clipName(p.User.ID)
 	}
 	if t, err := time.Parse(time.RFC3339Nano, p.Session.ExpiresAt); err == nil {
 		c.SessionExp = t
@@ -265,7 +267,7 @@ func decodeJWE(value string, cands []Candidate, now time.Time) CacheReport {
 		rep.Problem = "not a JWE BetterAuth could have written: " + joseProblem(err)
 		return rep
 	}
-	rep.KeyID = obj.Header.KeyID
+	rep.KeyID = clipName(obj.Header.KeyID)
 	var payload []byte
 	for _, c := range cands {
 		key := JWEKey(c)

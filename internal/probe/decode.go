@@ -3,11 +3,14 @@ package probe
 import (
 	"context"
 	"fmt"
-	"github.com/authtui/authtui/internal/probe/textsafe"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/authtui/authtui/internal/probe/textsafe"
 
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
@@ -97,179 +100,559 @@ type DecodeOptions struct {
 	Now          time.Time
 }
 
+// Bounds on what one decode reports. A real paste holds a handful of
+// cookies; a 15 MB clipboard of tens of thousands must cost no more to
+// show, print or write as JSON than a few hundred, so beyond these the
+// report summarises ("46,397 cookies, showing 200").
+const (
+	// MaxCookiesShown is how many cookies a report lists. BetterAuth's own
+	// cookies are kept before any other when the bound bites.
+	MaxCookiesShown = 200
+	// maxSameFinding is how many findings of one ID a report lists; the
+	// last one listed says how many more there were.
+	maxSameFinding = 10
+	// maxCachesDecoded bounds the session_data caches decoded (each costs a
+	// decryption per candidate); further ones are counted, not decoded.
+	maxCachesDecoded = MaxCookiesShown
+	// maxIgnored bounds the distinct "ignored" notes.
+	maxIgnored = 20
+	// maxTrackedNames bounds the distinct cookie names counted for
+	// cookie-duplicate.
+	maxTrackedNames = 10_000
+	// maxNameBytes clips names and attributes taken from the paste in the
+	// report and in messages: a cookie name is short, a 1 MB one is not
+	// worth repeating in every finding.
+	maxNameBytes = 256
+)
+
 // DecodeReport is the result of the cookie inspector.
 type DecodeReport struct {
-	Cookies    []CookieReport `json:"cookies"`
-	Findings   finding.List   `json:"findings"`
-	Ignored    []string       `json:"ignored,omitempty"`
-	URL        string         `json:"url,omitempty"`
-	Candidates []Candidate    `json:"candidates"`
+	Cookies []CookieReport `json:"cookies"`
+	// CookiesFound counts every credential found; CookiesOmitted those not
+	// in Cookies (beyond MaxCookiesShown).
+	CookiesFound   int          `json:"cookies_found"`
+	CookiesOmitted int          `json:"cookies_omitted,omitempty"`
+	Findings       finding.List `json:"findings"`
+	// FindingsOmitted counts findings not listed (beyond maxSameFinding of
+	// one ID); the last listed finding of that ID says how many.
+	FindingsOmitted int      `json:"findings_omitted,omitempty"`
+	Ignored         []string `json:"ignored,omitempty"`
+	// URL is the pasted curl command's URL without user:password and query
+	// (textsafe.URL): the parsed URL as pasted stays in ParsedInput.
+	URL        string      `json:"url,omitempty"`
+	Candidates []Candidate `json:"candidates"`
 	// Database says whether tokens were looked up: "not configured",
 	// "checked", or why not.
 	Database string `json:"database"`
 }
 
+// Shown says how many of the cookies found the report lists ("46,397
+// cookies, showing 200"), or "" when it lists them all.
+func (r DecodeReport) Shown() string {
+	if r.CookiesOmitted <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s cookies, showing %s (BetterAuth's own first)", Thousands(r.CookiesFound), Thousands(len(r.Cookies)))
+}
+
+// Thousands writes n with a comma between groups of three digits.
+func Thousands(n int) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
 // Decode parses input and decodes, verifies and checks every credential
 // in it.
 func Decode(input string, opts DecodeOptions) DecodeReport {
-	return DecodeParsed(ParseInput(input), opts)
+	rep, _ := DecodeInput(input, opts)
+	return rep
+}
+
+// boundedFindings appends findings to a list, at most maxSameFinding of
+// each ID, and a finding identical to one listed (the same cookie pasted
+// 40,000 times) only once: the findings of tens of thousands of cookies
+// are formatted one cookie at a time and dropped at once, never held.
+type boundedFindings struct {
+	list    *finding.List
+	byID    map[finding.ID][]int // indexes in list of the ones kept
+	repeats map[int]int          // index in list -> identical ones dropped
+	omitted map[finding.ID]int   // different ones dropped, beyond the bound
+}
+
+func newBoundedFindings(l *finding.List) *boundedFindings {
+	b := &boundedFindings{list: l, byID: map[finding.ID][]int{}, repeats: map[int]int{}, omitted: map[finding.ID]int{}}
+	for i, f := range *l {
+		b.byID[f.ID] = append(b.byID[f.ID], i)
+	}
+	return b
+}
+
+func (b *boundedFindings) add(fs ...finding.Finding) {
+next:
+	for _, f := range fs {
+		kept := b.byID[f.ID]
+		for _, i := range kept {
+			if g := (*b.list)[i]; g.Source == f.Source && g.Message == f.Message && len(f.Evidence) == 0 {
+				b.repeats[i]++
+				continue next
+			}
+		}
+		if len(kept) >= maxSameFinding {
+			b.omitted[f.ID]++
+			continue
+		}
+		b.byID[f.ID] = append(kept, len(*b.list))
+		*b.list = append(*b.list, f)
+	}
+}
+
+// close says on the findings listed how many were left out, and returns
+// their number.
+func (b *boundedFindings) close() int {
+	n := 0
+	for i, r := range b.repeats {
+		n += r
+		(*b.list)[i].Message += fmt.Sprintf(" (The same for %s cookies.)", Thousands(r+1))
+	}
+	for id, more := range b.omitted {
+		n += more
+		kept := b.byID[id]
+		f := &(*b.list)[kept[len(kept)-1]]
+		f.Message += fmt.Sprintf(" (%s more %s finding(s) are not listed.)", Thousands(more), id)
+	}
+	b.repeats, b.omitted = map[int]int{}, map[finding.ID]int{}
+	return n
+}
+
+// cookieKeeper holds the cookies a report lists: the first
+// MaxCookiesShown, BetterAuth's own before any other, in input order.
+type cookieKeeper struct {
+	seq       int
+	ba, other []keptCookie
+	found     int
+	anyBA     bool
+}
+
+type keptCookie struct {
+	seq int
+	cr  CookieReport
+}
+
+func isBetterAuthKind(kind string) bool {
+	switch kind {
+	case KindSessionToken, KindSessionData, KindDontRemember, KindBearer:
+		return true
+	}
+	return false
+}
+
+func (k *cookieKeeper) add(cr CookieReport) {
+	k.found++
+	k.seq++
+	switch {
+	case isBetterAuthKind(cr.Kind):
+		k.anyBA = true
+		if len(k.ba) < MaxCookiesShown {
+			k.ba = append(k.ba, keptCookie{k.seq, cr})
+		}
+	case len(k.other) < MaxCookiesShown:
+		k.other = append(k.other, keptCookie{k.seq, cr})
+	}
+}
+
+// cookies lists the kept cookies in input order.
+func (k *cookieKeeper) cookies() []CookieReport {
+	other := k.other[:min(len(k.other), MaxCookiesShown-len(k.ba))]
+	out := make([]CookieReport, 0, len(k.ba)+len(other))
+	i, j := 0, 0
+	for i < len(k.ba) || j < len(other) {
+		if j >= len(other) || (i < len(k.ba) && k.ba[i].seq < other[j].seq) {
+			out = append(out, k.ba[i].cr)
+			i++
+		} else {
+			out = append(out, other[j].cr)
+			j++
+		}
+	}
+	return out
 }
 
 // DecodeParsed is Decode for input that is already parsed (a captured
-// response, for instance).
+// response, for instance). Its work and its report are bounded whatever
+// the size of the input: every credential is verified, but at most
+// MaxCookiesShown are reported, and at most maxSameFinding findings of one
+// ID.
 func DecodeParsed(in ParsedInput, opts DecodeOptions) DecodeReport {
+	d := newDecoder(opts)
+	for _, item := range in.Items {
+		d.add(item)
+	}
+	return d.finish(in)
+}
+
+// InputSummary says what a paste held, in counts: none of its values.
+type InputSummary struct {
+	Items    int              // credentials found (cookies, lines, tokens)
+	Kinds    map[ItemKind]int // of Items
+	DevTools bool             // cookies came as DevTools rows
+	Curl     bool             // the paste was a curl command
+}
+
+// decoder decodes a paste one item at a time: it keeps what the report
+// needs (bounded) and what joins items (cache chunks, duplicate names,
+// session tokens), never the items themselves.
+type decoder struct {
+	opts    DecodeOptions
+	site    SiteContext
+	signers []string
+	rep     DecodeReport
+	found   *boundedFindings
+	keep    cookieKeeper
+	scratch finding.List // one item's findings, before they are bounded
+
+	caches        map[string][]cacheChunk // cache base name -> chunks, for joining
+	cacheOrder    []string
+	cachesSkipped int
+	requestNames  map[string]int
+	duplicated    []string // names sent twice, in the order they were
+	tokens        tokenSet
+	names         []string // the first few item names, for cookie-none
+	input         InputSummary
+}
+
+type cacheChunk struct {
+	idx  int
+	item InputItem
+	sc   *SetCookieReport // its attributes, when it came as Set-Cookie
+}
+
+func newDecoder(opts DecodeOptions) *decoder {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	rep := DecodeReport{Cookies: []CookieReport{}, Ignored: in.Ignored, URL: in.URL, Candidates: opts.Candidates}
-	if rep.Candidates == nil {
-		rep.Candidates = []Candidate{}
+	d := &decoder{
+		opts: opts, site: NewSiteContext(opts.BaseURL, opts.Origin), signers: signingSources(opts.Candidates),
+		caches: map[string][]cacheChunk{}, requestNames: map[string]int{}, input: InputSummary{Kinds: map[ItemKind]int{}},
 	}
-	site := NewSiteContext(opts.BaseURL, opts.Origin)
-	signers := signingSources(opts.Candidates)
-
-	type chunk struct {
-		idx  int
-		item InputItem
-		sc   *SetCookieReport // its attributes, when it came as Set-Cookie
+	d.rep = DecodeReport{Cookies: []CookieReport{}, Candidates: opts.Candidates}
+	if d.rep.Candidates == nil {
+		d.rep.Candidates = []Candidate{}
 	}
-	caches := map[string][]chunk{} // cache base name -> chunks, for joining
-	var cacheOrder []string
-	requestNames := map[string]int{}
+	d.found = newBoundedFindings(&d.rep.Findings)
+	return d
+}
 
-	for _, item := range in.Items {
-		cr := CookieReport{Name: item.Name, From: item.From, Size: len(item.Name) + len(item.Value), VerifiedBy: []string{}, Matches: []Match{}}
-		cr.Kind, cr.Parts = classify(item)
-		if item.Kind == ItemCookie {
-			requestNames[item.Name]++
-		}
-		if cr.Size > maxCookieBytes && (item.Kind != ItemBare || cr.Kind != KindOther) {
-			rep.Findings.Add(finding.CookieTooLarge, label(item),
-				"%s is %d bytes (name + value); browsers drop cookies over %d. Store less in it (cookie cache fields) or let BetterAuth chunk it.",
-				label(item), cr.Size, maxCookieBytes)
-		}
-		if cr.Parts != nil {
-			checkName(&rep.Findings, item.Name, *cr.Parts, site, opts.CookiePrefix)
-		}
-		if item.Kind == ItemSetCookie {
-			sc, fs := AnalyzeSetCookie(item, cr.Kind, site, opts.Now)
-			cr.SetCookie = &sc
-			rep.Findings = append(rep.Findings, fs...)
-			if sc.Cleared {
-				// A clearing line carries an empty value; there is nothing to verify.
-				rep.Cookies = append(rep.Cookies, cr)
-				continue
+// DecodeInput is Decode, parsing and decoding in one pass so that memory
+// stays bounded by the paste itself, and also says what the paste held.
+func DecodeInput(input string, opts DecodeOptions) (DecodeReport, InputSummary) {
+	d := newDecoder(opts)
+	in := ParseInputFunc(input, d.add)
+	rep := d.finish(in)
+	return rep, d.input
+}
+
+func (d *decoder) add(item InputItem) {
+	d.input.Items++
+	d.input.Kinds[item.Kind]++
+	d.input.DevTools = d.input.DevTools || (item.Kind == ItemCookie && item.From == "DevTools row")
+	if item.Name != "" && len(d.names) <= 5 {
+		d.names = append(d.names, clipName(item.Name))
+	}
+	d.scratch = d.scratch[:0]
+	defer func() { d.found.add(d.scratch...) }()
+	opts := d.opts
+	name := clipName(item.Name)
+	cr := CookieReport{Name: name, From: item.From, Size: len(item.Name) + len(item.Value), VerifiedBy: []string{}, Matches: []Match{}}
+	cr.Kind, cr.Parts = classify(item)
+	if item.Kind == ItemCookie {
+		// Names are counted for cookie-duplicate up to a bound on distinct
+		// names (a browser sends a few dozen), so that a paste of a
+		// million different names costs no map of a million entries.
+		if n, ok := d.requestNames[item.Name]; ok || len(d.requestNames) < maxTrackedNames {
+			d.requestNames[item.Name] = n + 1
+			if n+1 == 2 {
+				d.duplicated = append(d.duplicated, item.Name)
 			}
-		}
-		switch cr.Kind {
-		case KindSessionToken, KindDontRemember, KindBearer:
-			checkSigned(&rep.Findings, &cr, item, opts.Candidates, signers)
-		case KindSessionData:
-			base := item.Name
-			idx := -1
-			if cr.Parts != nil && cr.Parts.Chunk >= 0 {
-				base = strings.TrimSuffix(item.Name, fmt.Sprintf(".%d", cr.Parts.Chunk))
-				idx = cr.Parts.Chunk
-			}
-			key := string(item.Kind) + "\x00" + base
-			if idx < 0 {
-				// An unchunked cache stands alone, even when the same name
-				// recurs (sign-up and sign-in responses pasted together).
-				key += fmt.Sprintf("\x00%d", len(cacheOrder))
-			}
-			if _, ok := caches[key]; !ok {
-				cacheOrder = append(cacheOrder, key)
-			}
-			caches[key] = append(caches[key], chunk{idx, item, cr.SetCookie})
-			if idx >= 0 {
-				// Chunks are reported once, joined, below.
-				continue
-			}
-		}
-		if cr.Kind != KindSessionData {
-			rep.Cookies = append(rep.Cookies, cr)
 		}
 	}
-
-	for name, n := range requestNames {
-		if n > 1 {
-			rep.Findings.Add(finding.CookieDuplicate, name,
-				"%s is sent %d times: cookies with the same name from different Domain/Path settings; servers read only one. Clear the stale one in the browser and align Domain/Path.", name, n)
+	what := label(item)
+	if cr.Size > maxCookieBytes && (item.Kind != ItemBare || cr.Kind != KindOther) {
+		d.scratch.Add(finding.CookieTooLarge, what,
+			"%s is %d bytes (name + value); browsers drop cookies over %d. Store less in it (cookie cache fields) or let BetterAuth chunk it.",
+			what, cr.Size, maxCookieBytes)
+	}
+	if cr.Parts != nil {
+		checkName(&d.scratch, name, *cr.Parts, d.site, opts.CookiePrefix)
+	}
+	if item.Kind == ItemSetCookie {
+		sc, fs := AnalyzeSetCookie(item, cr.Kind, d.site, opts.Now)
+		cr.SetCookie = &sc
+		d.scratch = append(d.scratch, fs...)
+		if sc.Cleared {
+			// A clearing line carries an empty value; there is nothing to verify.
+			d.keep.add(cr)
+			return
 		}
 	}
+	switch cr.Kind {
+	case KindSessionToken, KindDontRemember, KindBearer:
+		checkSigned(&d.scratch, &cr, item, opts.Candidates, d.signers)
+		if cr.Kind != KindDontRemember {
+			d.tokens.add(cr.token)
+		}
+	case KindSessionData:
+		base := item.Name
+		idx := -1
+		if cr.Parts != nil && cr.Parts.Chunk >= 0 {
+			base = strings.TrimSuffix(item.Name, fmt.Sprintf(".%d", cr.Parts.Chunk))
+			idx = cr.Parts.Chunk
+		}
+		key := string(item.Kind) + "\x00" + base
+		if idx < 0 {
+			// An unchunked cache stands alone, even when the same name
+			// recurs (sign-up and sign-in responses pasted together).
+			key += fmt.Sprintf("\x00%d", len(d.cacheOrder)+d.cachesSkipped)
+		}
+		if _, ok := d.caches[key]; !ok {
+			if len(d.cacheOrder) >= maxCachesDecoded {
+				// Counted, not decoded: the report could not list it anyway.
+				d.cachesSkipped++
+				return
+			}
+			d.cacheOrder = append(d.cacheOrder, key)
+		}
+		// Chunks are reported once, joined, by finish.
+		d.caches[key] = append(d.caches[key], cacheChunk{idx, item, cr.SetCookie})
+		return
+	}
+	d.keep.add(cr)
+}
 
-	tokens := sessionTokens(rep.Cookies)
-	for _, key := range cacheOrder {
-		chunks := caches[key]
+// finish joins and decodes the caches and completes the report.
+func (d *decoder) finish(in ParsedInput) DecodeReport {
+	rep := &d.rep
+	found := d.found
+	rep.Ignored, rep.URL = boundIgnored(in.Ignored, in.ignoredMore), shownURL(in.URL)
+	d.input.Curl = in.URL != ""
+	if in.Problem != "" {
+		found.add(finding.New(finding.InputUnparsable, "", "the paste could not be read whole: %s.", in.Problem))
+	}
+	for _, name := range d.duplicated {
+		found.add(finding.New(finding.CookieDuplicate, clipName(name),
+			"%s is sent %d times: cookies with the same name from different Domain/Path settings; servers read only one. Clear the stale one in the browser and align Domain/Path.", clipName(name), d.requestNames[name]))
+	}
+
+	for _, key := range d.cacheOrder {
+		d.scratch = d.scratch[:0]
+		chunks := d.caches[key]
 		sort.SliceStable(chunks, func(i, j int) bool { return chunks[i].idx < chunks[j].idx })
 		first := chunks[0].item
-		name := first.Name
-		cr := CookieReport{Name: name, Kind: KindSessionData, From: first.From, VerifiedBy: []string{}, Matches: []Match{}}
-		var b strings.Builder
+		cr := CookieReport{Name: clipName(first.Name), Kind: KindSessionData, From: first.From, VerifiedBy: []string{}, Matches: []Match{}}
 		var missing []int
 		for i, c := range chunks {
 			if c.idx >= 0 {
-				cr.Name = strings.TrimSuffix(c.item.Name, fmt.Sprintf(".%d", c.idx))
+				cr.Name = clipName(strings.TrimSuffix(c.item.Name, fmt.Sprintf(".%d", c.idx)))
 				if c.idx != i {
 					missing = append(missing, i)
 				}
 			}
 			cr.Size += len(c.item.Value)
-			b.WriteString(c.item.Value)
 		}
 		if p, ok := splitName(cr.Name); ok {
 			cr.Parts = &p
 		}
 		if len(missing) > 0 {
-			rep.Findings.Add(finding.CacheChunkMissing, cr.Name,
-				"%s arrives in %d chunks but chunk %d is missing: the browser dropped or never received part of it; BetterAuth cannot read the cache.", cr.Name, len(chunks), missing[0])
-			rep.Cookies = append(rep.Cookies, cr)
+			found.add(finding.New(finding.CacheChunkMissing, cr.Name,
+				"%s arrives in %d chunks but chunk %d is missing: the browser dropped or never received part of it; BetterAuth cannot read the cache.", cr.Name, len(chunks), missing[0]))
+			d.keep.add(cr)
 			continue
 		}
-		value, enc := DecodeCookieValue(b.String())
-		cr.Encoding = enc
-		cache := DecodeCache(value, opts.Candidates, opts.Now)
+		var cache CacheReport
+		if cr.Size > 3*maxCacheValue {
+			// Not even joined: URL-encoded three bytes a byte at most, it
+			// is larger than any cache DecodeCache reads.
+			cache = CacheReport{Strategy: "unknown", Matches: []CacheMatch{}, Problem: fmt.Sprintf("value of %d bytes is larger than any cache BetterAuth writes", cr.Size)}
+		} else {
+			var b strings.Builder
+			b.Grow(cr.Size)
+			for _, c := range chunks {
+				b.WriteString(c.item.Value)
+			}
+			value, enc := DecodeCookieValue(b.String())
+			cr.Encoding = enc
+			cache = DecodeCache(value, d.opts.Candidates, d.opts.Now)
+		}
 		if len(chunks) > 1 || chunks[0].idx >= 0 {
 			cache.Chunks = len(chunks)
 		}
 		cr.Cache = &cache
 		cr.SetCookie = chunks[0].sc
-		checkCache(&rep.Findings, &cr, signers, tokens)
-		rep.Cookies = append(rep.Cookies, cr)
+		checkCache(&d.scratch, &cr, d.signers, d.tokens)
+		found.add(d.scratch...)
+		d.keep.add(cr)
+	}
+	d.keep.found += d.cachesSkipped
+	d.keep.anyBA = d.keep.anyBA || d.cachesSkipped > 0
+
+	rep.Cookies = d.keep.cookies()
+	rep.CookiesFound = d.keep.found
+	rep.CookiesOmitted = d.keep.found - len(rep.Cookies)
+	if d.cachesSkipped > 0 {
+		rep.Ignored = append(rep.Ignored, fmt.Sprintf("%d more session_data cache(s), not decoded (more than %d in one paste)", d.cachesSkipped, maxCachesDecoded))
 	}
 
-	if !hasBetterAuthCredential(rep.Cookies) {
+	if !d.keep.anyBA {
 		what := "the input is empty"
-		if len(in.Items) > 0 {
-			names := make([]string, 0, len(in.Items))
-			for _, it := range in.Items {
-				if it.Name != "" {
-					names = append(names, it.Name)
-				}
-			}
-			what = fmt.Sprintf("found %d value(s) (%s) but none is a BetterAuth cookie or bearer token", len(in.Items), truncList(names, 5))
+		switch {
+		case in.Problem != "" && d.input.Items == 0:
+			what = "nothing could be read before the problem (input-unparsable)"
+		case d.input.Items > 0:
+			what = fmt.Sprintf("found %d value(s) (%s) but none is a BetterAuth cookie or bearer token", d.input.Items, truncList(d.names, 5, d.input.Items))
 		}
-		rep.Findings.Add(finding.CookieNone, "",
-			"no BetterAuth session cookie: %s. Paste the Cookie request header (DevTools → Network → a request to your API → Request Headers) or the Set-Cookie lines of the sign-in response.", what)
+		found.add(finding.New(finding.CookieNone, "",
+			"no BetterAuth session cookie: %s. Paste the Cookie request header (DevTools → Network → a request to your API → Request Headers) or the Set-Cookie lines of the sign-in response.", what))
 	}
-	return rep
+	rep.FindingsOmitted = found.close()
+	return *rep
+}
+
+// tokenSet holds the session tokens of a paste, for the cache's token
+// check: the first one (named in messages) and a bounded set of distinct
+// ones.
+type tokenSet struct {
+	first string
+	set   map[string]bool
+}
+
+const maxTokens = 10_000
+
+func (t *tokenSet) add(tok string) {
+	if tok == "" {
+		return
+	}
+	if t.set == nil {
+		t.set = map[string]bool{}
+		t.first = tok
+	}
+	if len(t.set) < maxTokens {
+		t.set[tok] = true
+	}
+}
+
+// shownURL is a pasted URL as it may be shown: without user:password and
+// query, tokens in the path cut (textsafe.URL). curl takes a URL without a
+// scheme, which textsafe.URL would take for free text, so such a URL is
+// read as http://; one that does not parse at all is cut before anything
+// that could be a credential (an '@', a query), and redacted.
+func shownURL(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	if len(s) > 4*maxNameBytes {
+		s = s[:4*maxNameBytes]
+	}
+	schemeless := !strings.Contains(s, "://")
+	probe := s
+	if schemeless {
+		probe = "http://" + s
+	}
+	if u, err := url.Parse(probe); err == nil && u.Host != "" {
+		out := textsafe.URL(probe)
+		if schemeless {
+			out = strings.TrimPrefix(out, "http://")
+		}
+		return clipName(out)
+	}
+	// Unparsable: keep the scheme and host part only, never what follows
+	// an '@' (user:password) or a '?', '#', ';' or space.
+	rest := s
+	scheme := ""
+	if i := strings.Index(rest, "://"); i >= 0 {
+		scheme, rest = rest[:i+3], rest[i+3:]
+	}
+	if i := strings.LastIndexByte(rest[:strings.IndexAny(rest+"/", "/")], '@'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	if i := strings.IndexAny(rest, "?#; \t"); i >= 0 {
+		rest = rest[:i] + "?…"
+	}
+	return clipName(textsafe.Safe(scheme + rest))
+}
+
+// clipName shortens a name or attribute taken from the paste to
+// maxNameBytes, at a rune boundary, marking the cut.
+func clipName(s string) string {
+	if len(s) <= maxNameBytes {
+		return s
+	}
+	cut := maxNameBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// boundIgnored keeps the distinct notes, at most maxIgnored of them, each
+// clipped, and says how many more there were (more: those the parser
+// already left out).
+func boundIgnored(in []string, more int) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range in {
+		s = clipName(s)
+		if seen[s] {
+			continue
+		}
+		if len(out) >= maxIgnored {
+			more++
+			continue
+		}
+		seen[s] = true
+		out = append(out, s)
+	}
+	if more > 0 {
+		out = append(out, fmt.Sprintf("and %d more", more))
+	}
+	return out
 }
 
 func label(item InputItem) string {
 	if item.Name != "" {
-		return item.Name
+		return clipName(item.Name)
 	}
 	return item.From
 }
 
-func truncList(s []string, n int) string {
-	if len(s) == 0 {
+// truncList lists the first n of names, and says how many of total
+// values are left out.
+func truncList(names []string, n, total int) string {
+	if len(names) == 0 {
 		return "no names"
 	}
-	if len(s) > n {
-		return strings.Join(s[:n], ", ") + fmt.Sprintf(", and %d more", len(s)-n)
+	if len(names) > n {
+		names = names[:n]
 	}
-	return strings.Join(s, ", ")
+	out := strings.Join(names, ", ")
+	if total > len(names) {
+		out += fmt.Sprintf(", and %d more", total-len(names))
+	}
+	return out
 }
 
 // classify decides what a credential is, by name first and by shape when
@@ -436,7 +819,7 @@ func verifiedBy(matches []Candidate, keep func(Candidate) bool) []string {
 	return out
 }
 
-func checkCache(fs *finding.List, cr *CookieReport, signers []string, tokens []string) {
+func checkCache(fs *finding.List, cr *CookieReport, signers []string, tokens tokenSet) {
 	cache := cr.Cache
 	what := cr.Name
 	if what == "" {
@@ -477,39 +860,11 @@ func checkCache(fs *finding.List, cr *CookieReport, signers []string, tokens []s
 		fs.Add(finding.CacheExpired, what,
 			"%s expired at %s: the server refreshes it from the database on the next get-session; with refreshCache off or no database the session is null.", what, cache.ExpiresAt.Format(time.RFC3339))
 	}
-	if cache.Contents != nil && cache.Contents.token != "" && len(tokens) > 0 {
-		same := false
-		for _, t := range tokens {
-			if t == cache.Contents.token {
-				same = true
-			}
-		}
-		if !same {
-			fs.Add(finding.CacheTokenMismatch, what,
-				"%s describes session token %s, but the session_token cookie holds %s: a stale cache from an earlier sign-in. The server trusts the cache until it expires.",
-				what, cache.Contents.TokenPrefix, textsafe.TokenPrefix(tokens[0]))
-		}
+	if cache.Contents != nil && cache.Contents.token != "" && tokens.first != "" && !tokens.set[cache.Contents.token] {
+		fs.Add(finding.CacheTokenMismatch, what,
+			"%s describes session token %s, but the session_token cookie holds %s: a stale cache from an earlier sign-in. The server trusts the cache until it expires.",
+			what, cache.Contents.TokenPrefix, textsafe.TokenPrefix(tokens.first))
 	}
-}
-
-func sessionTokens(cookies []CookieReport) []string {
-	var out []string
-	for _, c := range cookies {
-		if (c.Kind == KindSessionToken || c.Kind == KindBearer) && c.token != "" {
-			out = append(out, c.token)
-		}
-	}
-	return out
-}
-
-func hasBetterAuthCredential(cookies []CookieReport) bool {
-	for _, c := range cookies {
-		switch c.Kind {
-		case KindSessionToken, KindSessionData, KindDontRemember, KindBearer:
-			return true
-		}
-	}
-	return false
 }
 
 // checkName compares a cookie's name with what the configuration implies.
@@ -542,6 +897,9 @@ func checkName(fs *finding.List, name string, p NameParts, site SiteContext, wan
 // LookupTokens asks the database about every distinct session token in the
 // report and attaches the answers; it is the caller's to open db.
 func (r *DecodeReport) LookupTokens(ctx context.Context, db *database.DB, schema *database.Schema) error {
+	// The cookies listed are bounded, and so are the findings of their rows.
+	found := newBoundedFindings(&r.Findings)
+	defer func() { r.FindingsOmitted += found.close() }()
 	seen := map[string]*database.TokenLookup{}
 	for i := range r.Cookies {
 		c := &r.Cookies[i]
@@ -558,7 +916,7 @@ func (r *DecodeReport) LookupTokens(ctx context.Context, db *database.DB, schema
 		}
 		c.SessionRow = &row
 		seen[c.token] = &row
-		r.Findings = append(r.Findings, fs...)
+		found.add(fs...)
 	}
 	r.checkCacheAgainstRows()
 	return nil

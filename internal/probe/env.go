@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/joho/godotenv"
 
@@ -100,21 +101,7 @@ func LoadSources(opts SourceOptions) ([]Source, finding.List) {
 }
 
 func loadEnvFile(path string) (Source, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return Source{}, errors.New("no such file")
-		}
-		if errors.Is(err, fs.ErrPermission) {
-			return Source{}, errors.New("permission denied")
-		}
-		return Source{}, errors.New("cannot open the file")
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return Source{}, errors.New("is a directory, not an env file")
-	}
-	data, err := readCapped(f, maxEnvFile)
+	data, err := ReadEnvFile(path)
 	if err != nil {
 		return Source{}, err
 	}
@@ -123,6 +110,81 @@ func loadEnvFile(path string) (Source, error) {
 		return Source{}, err
 	}
 	return Source{Label: path, Vars: vars}, nil
+}
+
+// CheckEnvFile reports whether path (relative paths from dir, as
+// LoadSources reads them) can be read as an env file, with the error
+// LoadSources would give. Commands call it for the files named on their
+// command line: one that cannot be read is the caller's mistake (exit 2),
+// where a default file that cannot be read is a finding.
+func CheckEnvFile(path, dir string) error {
+	if dir != "" && !filepath.IsAbs(path) {
+		path = filepath.Join(dir, path)
+	}
+	_, err := ReadEnvFile(path)
+	return err
+}
+
+// ReadEnvFile reads an env file: a regular file of at most maxEnvFile
+// bytes. Anything else fails at once, never blocks: opening a FIFO waits
+// for a writer that may never come, and a device may never end. Errors
+// name the kind of problem, never the file's contents.
+func ReadEnvFile(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, openError(err)
+	}
+	if err := regularEnvFile(st); err != nil {
+		return nil, err
+	}
+	// O_NONBLOCK: should the path have been replaced by a FIFO since the
+	// Stat, the open still returns at once, and the Stat below refuses it.
+	// On a regular file it changes nothing.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, openError(err)
+	}
+	defer f.Close()
+	st, err = f.Stat()
+	if err != nil {
+		return nil, errors.New("cannot open the file")
+	}
+	if err := regularEnvFile(st); err != nil {
+		return nil, err
+	}
+	return readCapped(f, maxEnvFile)
+}
+
+func openError(err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errors.New("no such file")
+	case errors.Is(err, fs.ErrPermission):
+		return errors.New("permission denied")
+	}
+	return errors.New("cannot open the file")
+}
+
+// regularEnvFile refuses what is not a regular file, by kind, and a file
+// over the size cap before reading any of it.
+func regularEnvFile(st fs.FileInfo) error {
+	m := st.Mode()
+	switch {
+	case m.IsRegular():
+		if st.Size() > maxEnvFile {
+			return fmt.Errorf("larger than %d bytes; is this really an env file?", maxEnvFile)
+		}
+		return nil
+	case m.IsDir():
+		return errors.New("is a directory, not an env file")
+	case m&fs.ModeNamedPipe != 0:
+		return errors.New("is a named pipe (FIFO), not a regular file: reading one can block forever; write its contents to a file")
+	case m&fs.ModeSocket != 0:
+		return errors.New("is a socket, not a regular file")
+	case m&(fs.ModeDevice|fs.ModeCharDevice) != 0:
+		return errors.New("is a device, not a regular file")
+	}
+	return errors.New("is not a regular file")
 }
 
 func readCapped(f *os.File, limit int64) ([]byte, error) {
@@ -143,6 +205,10 @@ func ParseEnv(data []byte) (map[string]string, error) {
 	if bytes.IndexByte(data, 0) >= 0 {
 		return nil, errors.New("contains NUL bytes; this is not a text env file")
 	}
+	// Editors on Windows save UTF-8 with a byte order mark. dotenv reads
+	// such a file as if it were not there (its leading \s* matches U+FEFF),
+	// while godotenv would take it for part of the first name.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	all, err := godotenv.UnmarshalBytes(data)
 	if err != nil {
 		return nil, describeEnvError(data, err)

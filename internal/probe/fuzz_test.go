@@ -193,6 +193,18 @@ func edgeCases() []string {
 		strings.Repeat("\n", 1000),
 		strings.Repeat("a=b;", 1000),
 		strings.Repeat("curl -H ", 200),
+		// Credentials in a curl command's URL, and quotes never closed.
+		"curl 'https://demo:hunter2@auth.example.com/api/auth/get-session?token=abc&x=1' -H 'cookie: a=b'",
+		"curl -H 'cookie: a=b' 'demo:hunter2@auth.example.com/x?token=abc'",
+		"curl --url 'http://demo:hun ter2@127.0.0.1:3000/?token=abc#frag'",
+		"curl 'http://a@b@c/?x' 'https://d/?y'",
+		"curl --oauth2-bearer abc.def https://x/",
+		"curl -b lonetoken https://x/",
+		`curl "https://x/api -H 'cookie: better-auth.session_token=abc.def'`,
+		`curl 'https://x/api -H "cookie: better-auth.session_token=abc.def"`,
+		`curl $'https://x/api -H "cookie: better-auth.session_token=abc.def"`,
+		`curl 'https://x/' -H 'cookie: better-auth.session_token=abc.def`,
+		`curl 'whole'word 'a'"b"$'c' "d"e" '' ""`,
 		"\x00\x01\x1b[31m\x7f\xff\xfe",
 	}
 }
@@ -227,6 +239,19 @@ func FuzzParseInput(f *testing.F) {
 	addAll(f, s.cookieHeaders, s.setCookies, s.authTokens, s.values, wrapped, edgeCases())
 	f.Fuzz(func(t *testing.T, in string) {
 		p := ParseInput(in)
+		// Streaming (what Decode uses) hands over the same items.
+		var streamed []InputItem
+		ps := ParseInputFunc(in, func(it InputItem) { streamed = append(streamed, it) })
+		if len(ps.Items) != 0 || len(streamed) != len(p.Items) || ps.URL != p.URL || ps.Problem != p.Problem || len(ps.Ignored) != len(p.Ignored) {
+			t.Fatalf("ParseInputFunc: %d items (+%d left), URL %q, problem %q; ParseInput: %d items, URL %q, problem %q",
+				len(streamed), len(ps.Items), ps.URL, ps.Problem, len(p.Items), p.URL, p.Problem)
+		}
+		for i := range streamed {
+			a, b := streamed[i], p.Items[i]
+			if a.Kind != b.Kind || a.From != b.From || a.Name != b.Name || a.Value != b.Value || a.Line != b.Line || (a.SetCookie == nil) != (b.SetCookie == nil) {
+				t.Fatalf("item %d streamed as %+v, parsed as %+v", i, a, b)
+			}
+		}
 		for i, it := range p.Items {
 			if !itemKinds[it.Kind] {
 				t.Fatalf("item %d has kind %q, not one of the four ItemKinds", i, it.Kind)
@@ -318,7 +343,36 @@ func FuzzDecode(f *testing.F) {
 		if _, err := json.Marshal(rep); err != nil {
 			t.Fatalf("the report cannot be written as JSON: %v", err)
 		}
+		// The report is bounded whatever the paste.
+		if len(rep.Cookies) > MaxCookiesShown || rep.CookiesFound != len(rep.Cookies)+rep.CookiesOmitted {
+			t.Fatalf("%d cookies listed, %d found, %d omitted", len(rep.Cookies), rep.CookiesFound, rep.CookiesOmitted)
+		}
+		for id, n := range findingIDs(rep.Findings) {
+			if n > maxSameFinding {
+				t.Fatalf("%d findings %s listed", n, id)
+			}
+		}
+		// A pasted URL is shown without user:password and query.
+		checkShownURL(t, rep.URL)
 	})
+}
+
+// checkShownURL fails when a URL as shown keeps a userinfo or a query.
+func checkShownURL(t *testing.T, u string) {
+	t.Helper()
+	if i := strings.IndexByte(u, '?'); i >= 0 && u[i:] != "?…" {
+		t.Fatalf("URL %q shows its query", u)
+	}
+	authority := u
+	if i := strings.Index(authority, "://"); i >= 0 {
+		authority = authority[i+3:]
+	}
+	if i := strings.IndexByte(authority, '/'); i >= 0 {
+		authority = authority[:i]
+	}
+	if strings.Contains(authority, "@") {
+		t.Fatalf("URL %q shows its userinfo", u)
+	}
 }
 
 func checkFindings(t *testing.T, fs finding.List) {

@@ -1,9 +1,12 @@
 package probe
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // ItemKind says how a piece of pasted input presented itself.
@@ -32,8 +35,64 @@ type InputItem struct {
 // ParsedInput is everything ParseInput understood of a paste.
 type ParsedInput struct {
 	Items   []InputItem
-	URL     string   // the URL of a pasted curl command, if any
+	URL     string   // the URL of a pasted curl command, if any, as pasted: show it only through textsafe.URL
 	Ignored []string // what was recognised but skipped, for the user
+	// Problem says why the paste could not be read whole (a curl command
+	// with an unterminated quote); only what precedes the problem was
+	// read. It never quotes the paste.
+	Problem string
+
+	// sink, when set, receives each item once it is complete instead of
+	// Items, which then holds only the item still being read (a folded
+	// line may extend it): a 15 MB paste of small cookies is decoded
+	// without holding an item for each.
+	sink func(InputItem)
+	// ignoredMore counts the distinct notes beyond maxIgnoredNotes.
+	ignoredMore int
+}
+
+// maxIgnoredNotes bounds the distinct notes of what was skipped: a paste
+// of a million header lines needs none of them twice.
+const maxIgnoredNotes = 64
+
+// ignore notes something skipped, once.
+func (p *ParsedInput) ignore(note string) {
+	if slices.Contains(p.Ignored, note) {
+		return
+	}
+	if len(p.Ignored) >= maxIgnoredNotes {
+		p.ignoredMore++
+		return
+	}
+	p.Ignored = append(p.Ignored, note)
+}
+
+// dropSpace removes every space and line break (a value wrapped by the
+// terminal), in one copy.
+func dropSpace(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// push adds an item; in streaming mode the previous one is complete now.
+func (p *ParsedInput) push(it InputItem) {
+	if p.sink != nil && len(p.Items) > 0 {
+		p.sink(p.Items[0])
+		p.Items = p.Items[:0]
+	}
+	p.Items = append(p.Items, it)
+}
+
+// finish hands the last item to the sink.
+func (p *ParsedInput) finish() {
+	if p.sink != nil && len(p.Items) > 0 {
+		p.sink(p.Items[0])
+		p.Items = nil
+	}
 }
 
 // headers that can carry a BetterAuth credential; everything else in a
@@ -51,20 +110,36 @@ const (
 // with stray whitespace and line breaks. It never fails: what it cannot
 // place it reports in Ignored. It runs in time linear in the input.
 func ParseInput(s string) ParsedInput {
-	var p ParsedInput
+	return parseInput(s, nil)
+}
+
+// ParseInputFunc is ParseInput handing each item to fn, in order, as soon
+// as it is complete; the result's Items is empty. Memory stays bounded by
+// the largest item, not by the number of items.
+func ParseInputFunc(s string, fn func(InputItem)) ParsedInput {
+	return parseInput(s, fn)
+}
+
+func parseInput(s string, sink func(InputItem)) ParsedInput {
+	p := ParsedInput{sink: sink}
+	p.parse(s)
+	p.finish()
+	p.sink = nil
+	return p
+}
+
+func (p *ParsedInput) parse(s string) {
 	s = strings.TrimPrefix(s, "\ufeff")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
 	trimmed := strings.TrimSpace(s)
-	if trimmed == "" {
-		return p
-	}
-	if isCurl(trimmed) {
+	switch {
+	case trimmed == "":
+	case isCurl(trimmed):
 		p.parseCurl(trimmed)
-		return p
+	default:
+		p.parseLines(trimmed)
 	}
-	p.parseLines(trimmed)
-	return p
 }
 
 func isCurl(s string) bool {
@@ -72,24 +147,24 @@ func isCurl(s string) bool {
 }
 
 func (p *ParsedInput) parseLines(s string) {
-	lines := strings.Split(s, "\n")
+	// Lines are walked, not split into a slice: a 15 MB paste of short
+	// lines would hold two million strings at once.
+	//
 	// A value the terminal wrapped over several lines carries no header,
 	// pair or row anywhere: glue it back together.
 	structured := false
-	for _, l := range lines {
+	for l := range strings.Lines(s) {
 		if lineShape(strings.TrimSpace(l)) != shapeBare {
 			structured = true
 			break
 		}
 	}
 	if !structured {
-		joined := strings.Join(strings.Fields(s), "")
 		if v, ok := cutBearer(strings.TrimSpace(s)); ok {
-			joined = strings.Join(strings.Fields(v), "")
-			p.Items = append(p.Items, InputItem{Kind: ItemBearer, From: "bearer token", Value: joined})
+			p.push(InputItem{Kind: ItemBearer, From: "bearer token", Value: dropSpace(v)})
 			return
 		}
-		p.Items = append(p.Items, InputItem{Kind: ItemBare, From: "bare value", Value: joined})
+		p.push(InputItem{Kind: ItemBare, From: "bare value", Value: dropSpace(s)})
 		return
 	}
 	setCookieN := 0
@@ -117,7 +192,8 @@ func (p *ParsedInput) parseLines(s string) {
 		}
 		last.Value += more
 	}
-	for _, raw := range lines {
+	for raw := range strings.Lines(s) {
+		raw = strings.TrimSuffix(raw, "\n")
 		line := strings.TrimSpace(raw)
 		if line == "" {
 			continue
@@ -134,7 +210,7 @@ func (p *ParsedInput) parseLines(s string) {
 		case shapeHeader:
 			if strings.HasPrefix(line, ":") { // HTTP/2 pseudo-header as DevTools shows it
 				name, _, _ := strings.Cut(line[1:], ":")
-				p.Ignored = append(p.Ignored, "header :"+name)
+				p.ignore("header :" + name)
 				continue
 			}
 			name, value, _ := strings.Cut(line, ":")
@@ -152,7 +228,7 @@ func (p *ParsedInput) parseLines(s string) {
 			if len(fields) > 1 {
 				value = strings.TrimSpace(fields[1])
 			}
-			p.Items = append(p.Items, InputItem{Kind: ItemCookie, From: "DevTools row", Name: name, Value: value})
+			p.push(InputItem{Kind: ItemCookie, From: "DevTools row", Name: name, Value: value})
 		case shapePairs:
 			if looksLikeSetCookie(line) {
 				setCookieN++
@@ -162,13 +238,13 @@ func (p *ParsedInput) parseLines(s string) {
 			}
 		default:
 			if v, ok := cutBearer(line); ok {
-				p.Items = append(p.Items, InputItem{Kind: ItemBearer, From: "bearer token", Value: strings.TrimSpace(v)})
+				p.push(InputItem{Kind: ItemBearer, From: "bearer token", Value: strings.TrimSpace(v)})
 			} else if strings.ContainsAny(line, " \t") {
 				// No credential has spaces: a request or status line, or prose.
 				// Its text is not echoed: it could be anything the user had.
-				p.Ignored = append(p.Ignored, "a line with spaces (request line, status line or text)")
+				p.ignore("a line with spaces (request line, status line or text)")
 			} else {
-				p.Items = append(p.Items, InputItem{Kind: ItemBare, From: "bare value", Value: line})
+				p.push(InputItem{Kind: ItemBare, From: "bare value", Value: line})
 			}
 		}
 	}
@@ -269,14 +345,14 @@ func (p *ParsedInput) addHeader(name, value string, setCookieN int) {
 		p.addSetCookie(value, setCookieN)
 	case hdrAuthz:
 		if v, ok := cutBearer(value); ok {
-			p.Items = append(p.Items, InputItem{Kind: ItemBearer, From: "Authorization header", Value: strings.TrimSpace(v)})
+			p.push(InputItem{Kind: ItemBearer, From: "Authorization header", Value: strings.TrimSpace(v)})
 		} else {
-			p.Ignored = append(p.Ignored, "an Authorization header that is not a Bearer token")
+			p.ignore("an Authorization header that is not a Bearer token")
 		}
 	case hdrSetAuthToken:
-		p.Items = append(p.Items, InputItem{Kind: ItemBearer, From: "set-auth-token header", Value: value})
+		p.push(InputItem{Kind: ItemBearer, From: "set-auth-token header", Value: value})
 	default:
-		p.Ignored = append(p.Ignored, "header "+strings.ToLower(name))
+		p.ignore("header " + strings.ToLower(name))
 	}
 }
 
@@ -284,17 +360,24 @@ func (p *ParsedInput) addHeader(name, value string, setCookieN int) {
 // the whole header for one bad pair; a debugger has to show the good ones
 // and say which one is bad.
 func (p *ParsedInput) addCookiePairs(header, from string) {
-	for _, part := range strings.Split(header, ";") {
+	// One item per pair, sized once: a 15 MB header of small cookies
+	// would otherwise copy the growing item slice over and over.
+	if n := strings.Count(header, ";") + 1; n > 16 && p.sink == nil {
+		p.Items = slices.Grow(p.Items, n)
+	}
+	for rest, more := header, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ";")
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
 		name, value, ok := strings.Cut(part, "=")
 		if !ok {
-			p.Items = append(p.Items, InputItem{Kind: ItemBare, From: from, Value: part})
+			p.push(InputItem{Kind: ItemBare, From: from, Value: part})
 			continue
 		}
-		p.Items = append(p.Items, InputItem{Kind: ItemCookie, From: from, Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
+		p.push(InputItem{Kind: ItemCookie, From: from, Name: strings.TrimSpace(name), Value: strings.TrimSpace(value)})
 	}
 }
 
@@ -308,7 +391,7 @@ func (p *ParsedInput) addSetCookie(line string, n int) {
 		name, value, _ := strings.Cut(first, "=")
 		item.Name, item.Value = strings.TrimSpace(name), strings.TrimSpace(value)
 	}
-	p.Items = append(p.Items, item)
+	p.push(item)
 }
 
 func parseSetCookie(line string) *http.Cookie {
@@ -330,8 +413,15 @@ func itoa(n int) string {
 // Chrome, Firefox and Safari copy it (bash quoting, $'…' strings, line
 // continuations).
 func (p *ParsedInput) parseCurl(s string) {
-	args := shellWords(s)
+	args, problem := shellWords(s)
+	if problem != "" {
+		// Only the words before the open quote are read: the rest of the
+		// paste is one unterminated word that may hold anything (a signed
+		// cookie, a password), so it is neither parsed nor quoted.
+		p.Problem = "the curl command has " + problem + "; only what precedes it was read. Copy the command again, whole"
+	}
 	setCookieN := 0
+	var positional []string
 	for i := 1; i < len(args); i++ {
 		a := args[i]
 		next := func() (string, bool) {
@@ -361,12 +451,18 @@ func (p *ParsedInput) parseCurl(s string) {
 				if strings.Contains(v, "=") {
 					p.addCookiePairs(v, "curl -b")
 				} else {
-					p.Ignored = append(p.Ignored, "curl -b "+v+" (a cookie file; paste its contents instead)")
+					// Not echoed: a lone token passed to -b is a credential,
+					// not a file name.
+					p.ignore("curl -b without name=value (a cookie file; paste its contents instead)")
 				}
+			}
+		case a == "--oauth2-bearer":
+			if v, ok := next(); ok {
+				p.push(InputItem{Kind: ItemBearer, From: "curl --oauth2-bearer", Value: strings.TrimSpace(v)})
 			}
 		case a == "--url":
 			if v, ok := next(); ok {
-				p.URL = v
+				positional = append([]string{v}, positional...)
 			}
 		case strings.HasPrefix(a, "-"):
 			// Options with a value we do not need: skip the value so it is not
@@ -375,29 +471,46 @@ func (p *ParsedInput) parseCurl(s string) {
 				next()
 			}
 		default:
-			if p.URL == "" {
-				p.URL = a
-			}
+			positional = append(positional, a)
 		}
+	}
+	// The URL is the first word that names a scheme, else the first
+	// positional word: the value of an option curlTakesValue does not know
+	// (a token, a password) is then at least not preferred over the URL.
+	for _, w := range positional {
+		if strings.Contains(w, "://") {
+			p.URL = w
+			return
+		}
+	}
+	if len(positional) > 0 {
+		p.URL = positional[0]
 	}
 }
 
 var curlTakesValue = map[string]bool{
 	"-X": true, "--request": true, "-d": true, "--data": true, "--data-raw": true,
-	"--data-binary": true, "--data-urlencode": true, "-A": true, "--user-agent": true,
-	"-e": true, "--referer": true, "-u": true, "--user": true, "-o": true, "--output": true,
+	"--data-binary": true, "--data-urlencode": true, "--data-ascii": true, "--json": true,
+	"-A": true, "--user-agent": true, "-e": true, "--referer": true, "-u": true, "--user": true,
+	"-U": true, "--proxy-user": true, "--pass": true, "--aws-sigv4": true,
+	"-o": true, "--output": true, "-c": true, "--cookie-jar": true, "-w": true, "--write-out": true,
 	"-m": true, "--max-time": true, "--connect-timeout": true, "-x": true, "--proxy": true,
-	"-F": true, "--form": true,
+	"-F": true, "--form": true, "--resolve": true, "--connect-to": true, "-E": true, "--cert": true,
+	"--key": true, "--cacert": true, "-K": true, "--config": true, "-T": true, "--upload-file": true,
+	"-r": true, "--range": true, "--retry": true, "--max-redirs": true, "--interface": true,
 }
+
+func isWordBreak(c byte) bool { return c == ' ' || c == '\t' || c == '\n' }
 
 // shellWords splits a command line the way bash would for the quoting that
 // browsers emit: '…', "…" with backslash escapes, $'…' with C escapes, and
-// backslash-newline (or cmd.exe's caret-newline) continuations.
-func shellWords(s string) []string {
+// backslash-newline (or cmd.exe's caret-newline) continuations. A quote
+// that is never closed ends the split: problem says so (with where the
+// quote opened, never what follows it), and the unfinished word is dropped.
+func shellWords(s string) (words []string, problem string) {
 	var (
-		words []string
-		cur   strings.Builder
-		in    bool
+		cur strings.Builder
+		in  bool
 	)
 	flush := func() {
 		if in {
@@ -406,24 +519,34 @@ func shellWords(s string) []string {
 			in = false
 		}
 	}
+	unterminated := func(quote string, at int) {
+		problem = fmt.Sprintf("an unterminated %s quote (opened at character %d)", quote, utf8.RuneCountInString(s[:at])+1)
+	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case (c == '\\' || c == '^') && i+1 < len(s) && s[i+1] == '\n':
 			i++ // continuation
-		case c == ' ' || c == '\t' || c == '\n':
+		case isWordBreak(c):
 			flush()
 		case c == '\'':
-			in = true
 			j := strings.IndexByte(s[i+1:], '\'')
 			if j < 0 {
-				cur.WriteString(s[i+1:])
-				i = len(s)
-			} else {
-				cur.WriteString(s[i+1 : i+1+j])
-				i += j + 1
+				unterminated("'", i)
+				return words, problem
 			}
+			if end := i + j + 2; !in && (end == len(s) || isWordBreak(s[end])) {
+				// A whole word in quotes, as browsers quote every word: the
+				// paste itself, not a copy (a 15 MB header stays 15 MB).
+				words = append(words, s[i+1:i+1+j])
+				i += j + 1
+				continue
+			}
+			in = true
+			cur.WriteString(s[i+1 : i+1+j])
+			i += j + 1
 		case c == '$' && i+1 < len(s) && s[i+1] == '\'':
+			open := i
 			in = true
 			i += 2
 			for ; i < len(s) && s[i] != '\''; i++ {
@@ -443,13 +566,29 @@ func shellWords(s string) []string {
 				}
 				cur.WriteByte(s[i])
 			}
+			if i >= len(s) {
+				unterminated("$'", open)
+				return words, problem
+			}
 		case c == '"':
+			open := i
+			if j := strings.IndexAny(s[i+1:], `"\\`); j >= 0 && s[i+1+j] == '"' {
+				if end := i + j + 2; !in && (end == len(s) || isWordBreak(s[end])) {
+					words = append(words, s[i+1:i+1+j]) // as for '…' above
+					i += j + 1
+					continue
+				}
+			}
 			in = true
 			for i++; i < len(s) && s[i] != '"'; i++ {
 				if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\"\\$`\n", s[i+1]) >= 0 {
 					i++
 				}
 				cur.WriteByte(s[i])
+			}
+			if i >= len(s) {
+				unterminated(`"`, open)
+				return words, problem
 			}
 		case c == '\\' && i+1 < len(s):
 			in = true
@@ -461,5 +600,5 @@ func shellWords(s string) []string {
 		}
 	}
 	flush()
-	return words
+	return words, ""
 }

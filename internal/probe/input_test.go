@@ -75,7 +75,7 @@ func TestParseInputFormsAllVerify(t *testing.T) {
 }
 
 func TestShellWords(t *testing.T) {
-	got := shellWords(`curl 'a b' "c \"d\"" $'e\'f\n' g\ h ^` + "\n" + `i`)
+	got, _ := shellWords(`curl 'a b' "c \"d\"" $'e\'f\n' g\ h ^` + "\n" + `i`)
 	want := []string{"curl", "a b", `c "d"`, "e'f\n", "g h", "i"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("got %q, want %q", got, want)

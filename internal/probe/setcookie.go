@@ -63,7 +63,9 @@ func AnalyzeSetCookie(item InputItem, kind string, site SiteContext, now time.Ti
 		fs  finding.List
 	)
 	c := item.SetCookie
-	name := item.Name
+	// Names and attributes come from the paste: clipped, so that an absurd
+	// one is not repeated in full in the report and every message.
+	name := clipName(item.Name)
 	if c == nil {
 		// net/http refused it; read the attributes leniently ourselves so
 		// that a bad value does not hide a bad attribute.
@@ -71,8 +73,8 @@ func AnalyzeSetCookie(item InputItem, kind string, site SiteContext, now time.Ti
 	} else {
 		rep.Parsed = true
 	}
-	rep.Secure, rep.HTTPOnly, rep.Domain, rep.Path, rep.Partitioned = c.Secure, c.HttpOnly, strings.TrimPrefix(c.Domain, "."), c.Path, c.Partitioned
-	rep.SameSite = sameSiteName(c, item.Line)
+	rep.Secure, rep.HTTPOnly, rep.Domain, rep.Path, rep.Partitioned = c.Secure, c.HttpOnly, clipName(strings.TrimPrefix(c.Domain, ".")), clipName(c.Path), c.Partitioned
+	rep.SameSite = clipName(sameSiteName(c, item.Line))
 	switch {
 	case c.MaxAge > 0:
 		v := c.MaxAge

@@ -364,7 +364,7 @@ func (m *Model) header() string {
 	case rep != nil && rep.Verdict.ID != "":
 		// The verdict leads: one root cause, however many findings
 		// support it; f lists them.
-		line2 = m.st.Err.Render("✗ "+string(rep.Verdict.ID)) + m.st.Dim.Render(fmt.Sprintf(" (%d error(s), %d warning(s); f: findings) ", e, w)) + textsafe.Clean(rep.Verdict.Message)
+		line2 = m.st.Err.Render("✗ "+string(rep.Verdict.ID)) + m.st.Dim.Render(fmt.Sprintf(" (%d error(s), %d warning(s); f: findings) ", e, w)) + textsafe.Safe(rep.Verdict.Message)
 		return fit(line1, m.width) + "\n" + fit(line2, m.width)
 	case rep != nil && !rep.Healthy, e > 0:
 		line2 = m.st.Err.Render(fmt.Sprintf("✗ %d error(s)", e)) + "  " + m.st.Warn.Render(fmt.Sprintf("! %d warning(s)", w))
@@ -449,7 +449,7 @@ func (m *Model) findingsText(w, h int) string {
 	var lines []string
 	for _, f := range all {
 		lines = append(lines, m.st.Severity(f.Severity)+" "+m.st.Bold.Render(string(f.ID)))
-		for _, l := range textsafe.Wrap(textsafe.Clean(f.Message), w-4) {
+		for _, l := range textsafe.Wrap(textsafe.Safe(f.Message), w-4) {
 			lines = append(lines, "    "+l)
 		}
 	}

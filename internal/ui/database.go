@@ -536,10 +536,15 @@ func (p *databasePane) connectedView(lines *[]string, row func(string, string), 
 	row("latency", sparkline(p.lat.Samples(), max(8, w-10-32))+
 		fmt.Sprintf(" p50 %s p95 %s", fmtDur(st.P50), fmtDur(st.P95))+p.st.Dim.Render(fmt.Sprintf(" (%d)", st.Samples)))
 	row("version", textsafe.Clean(h.ServerVersion))
+	// "on" alone would pass an unverified certificate (sslmode prefer or
+	// require) for a verified one.
 	tls := p.st.Warn.Render("off")
-	if h.TLS {
-		tls = p.st.OK.Render("on") + " " + textsafe.Clean(h.TLSVersion)
-	} else if p.target.Loopback {
+	switch {
+	case h.TLS && h.TLSVerify == database.TLSVerifyNone:
+		tls = p.st.Warn.Render("! on, "+h.TLSState()) + " " + textsafe.Clean(h.TLSVersion)
+	case h.TLS:
+		tls = p.st.OK.Render("✓ on, "+h.TLSState()) + " " + textsafe.Clean(h.TLSVersion)
+	case p.target.Loopback:
 		tls = "off (loopback)"
 	}
 	row("TLS", tls)

@@ -317,3 +317,38 @@ func TestDatabasePaneConnects(t *testing.T) {
 	}
 	sweep(t, "connected", r.db)
 }
+
+// TLS is shown as what it proves: with sslmode prefer or require the
+// certificate is not verified, and the pane says so instead of "on"; to
+// another host that is a finding.
+func TestDatabasePaneTLSVerification(t *testing.T) {
+	for _, tc := range []struct {
+		verify, want string
+		finding      bool
+	}{
+		{database.TLSVerifyNone, "TLS ! on, certificate not verified TLSv1.3", true},
+		{database.TLSVerifyCA, "TLS ✓ on, certificate chain verified, not the host name TLSv1.3", false},
+		{database.TLSVerifyFull, "TLS ✓ on, certificate verified TLSv1.3", false},
+	} {
+		cfg := Config{Database: database.Options{URL: "postgres://u:hunter2@db.example.com:5432/app?sslmode=require"}}
+		cfg.defaults()
+		p := newDatabasePane(&cfg, newStyles())
+		p.setURL(cfg.Database.URL, false)
+		p.state, p.db = dbConnected, &database.DB{}
+		p.schema = &database.Schema{}
+		p.health = database.Health{Target: p.target, ServerVersion: "16.2", TLS: true, TLSVersion: "TLSv1.3", TLSVerify: tc.verify}
+		p.lat.Add(time.Millisecond)
+		p.judge()
+		v := flat(p.View(120, 40))
+		if !strings.Contains(v, tc.want) {
+			t.Errorf("%s: view lacks %q: %s", tc.verify, tc.want, v)
+		}
+		if got := p.Findings().Has(finding.DBTLSUnverified); got != tc.finding {
+			t.Errorf("%s: db-tls-unverified %v: %v", tc.verify, got, p.Findings())
+		}
+		if tc.finding && !strings.Contains(flat(p.Summary(60, 4)), "! 1 warning(s)") {
+			t.Errorf("%s: summary %s", tc.verify, flat(p.Summary(60, 4)))
+		}
+		sweep(t, "tls "+tc.verify, p)
+	}
+}

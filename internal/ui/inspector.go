@@ -54,6 +54,14 @@ type inspectorPane struct {
 	scroll   int
 	notice   string // why the last input was refused
 
+	// The body is rendered once per result and width, not per frame: the
+	// console renders after every message (ticks included), and styling
+	// a few thousand lines each time kept a core busy with a big paste on
+	// screen. rev counts the results; render holds the last rendering.
+	rev    int
+	render inspRender
+	lastW  int // the width of the last View, for scrolling bounds
+
 	keys struct {
 		Edit, Decode, Leave, Clear, Up, Down, PageUp, PageDown key.Binding
 	}
@@ -99,21 +107,35 @@ type inspCookie struct {
 	token bool // carries a session token the database can be asked about
 }
 
+// inspRender is the body rendered for one result at one width. Every
+// cookie's first line starts with two spaces, where View puts the
+// selection mark.
+type inspRender struct {
+	rev, width int
+	lines      []string
+}
+
 // inspResult is everything the view needs of one decode: built in the Cmd
 // so that View and Update never touch the (possibly huge) paste itself.
 type inspResult struct {
-	size       int
-	kind       string
-	cookies    []inspCookie
-	findings   finding.List // messages clipped and cleaned
-	ignored    string
-	url        string
-	candidates int
-	signedBy   []string // short labels of the sources that verify a cookie
-	anyBad     bool     // a signed value no candidate accepts
-	dbState    string   // "", "checked", "lookup failed: …"
-	rows       []string // session-valid / session-not-found / … per token
-	elapsed    time.Duration
+	size        int
+	kind        string
+	cookies     []inspCookie
+	starts      []int        // the body line where each cookie begins
+	cookieRows  int          // body lines the cookies take
+	shown       string       // "46,397 cookies, showing 200", or ""
+	found       int          // cookies found, listed or not
+	findings    finding.List // messages clipped and cleaned
+	sorted      finding.List // findings, errors first
+	errs, warns int
+	ignored     string
+	url         string
+	candidates  int
+	signedBy    []string // short labels of the sources that verify a cookie
+	anyBad      bool     // a signed value no candidate accepts
+	dbState     string   // "", "checked", "lookup failed: …"
+	rows        []string // session-valid / session-not-found / … per token
+	elapsed     time.Duration
 
 	// rep is the raw report, kept for the token lookup (it holds the
 	// tokens, which no rendering ever reads).
@@ -173,7 +195,7 @@ func (p *inspectorPane) Selection() string {
 	if i := p.selected(); i >= 0 && p.result.cookies[i].named {
 		return p.result.cookies[i].name
 	}
-	if fs := p.result.findings.Sorted(); len(fs) > 0 {
+	if fs := p.result.sorted; len(fs) > 0 {
 		return string(fs[0].ID)
 	}
 	return ""
@@ -205,13 +227,15 @@ func (p *inspectorPane) Update(msg tea.Msg) tea.Cmd {
 		if msg.seq != p.seq {
 			return nil
 		}
-		p.decoding, p.result, p.rawKind = false, msg.res, msg.res.kind
+		p.decoding, p.rawKind = false, msg.res.kind
+		p.setResult(msg.res)
 		return p.lookupCmd()
 	case inspLookedUpMsg:
 		if msg.seq != p.seq {
 			return nil
 		}
-		p.lookup, p.result = false, msg.res
+		p.lookup = false
+		p.setResult(msg.res)
 	case tea.PasteMsg:
 		// A bracketed paste is the input itself, whether or not the field
 		// has focus: it never goes through the text field, which would
@@ -299,7 +323,8 @@ func (p *inspectorPane) clear() {
 		p.cancel()
 		p.cancel = nil
 	}
-	p.raw, p.rawKind, p.result, p.notice = "", "", nil, ""
+	p.raw, p.rawKind, p.notice = "", "", ""
+	p.setResult(nil)
 	p.decoding, p.lookup, p.scroll = false, false, 0
 }
 
@@ -314,7 +339,7 @@ func (p *inspectorPane) decode(fresh bool) tea.Cmd {
 	}
 	p.decoding, p.lookup = true, false
 	if fresh {
-		p.result = nil
+		p.setResult(nil)
 	}
 	seq, raw := p.seq, p.raw
 	opts := probe.DecodeOptions{
@@ -327,8 +352,7 @@ func (p *inspectorPane) decode(fresh bool) tea.Cmd {
 	return func() tea.Msg {
 		start := time.Now()
 		opts.Now = start
-		in := probe.ParseInput(raw)
-		rep := probe.DecodeParsed(in, opts)
+		rep, in := probe.DecodeInput(raw, opts)
 		res := inspBuild(rep, len(raw), inspInputKind(in), dbOn, "")
 		res.elapsed = time.Since(start)
 		return inspDecodedMsg{seq: seq, res: res}
@@ -396,31 +420,25 @@ func candidatesSig(cs []probe.Candidate) string {
 
 // inspInputKind says in a few words what the paste was, without any of
 // its values.
-func inspInputKind(in probe.ParsedInput) string {
-	if in.URL != "" {
-		return fmt.Sprintf("curl command, %d credential(s)", len(in.Items))
-	}
-	counts := map[probe.ItemKind]int{}
-	for _, it := range in.Items {
-		counts[it.Kind]++
+func inspInputKind(in probe.InputSummary) string {
+	if in.Curl {
+		return fmt.Sprintf("curl command, %s credential(s)", probe.Thousands(in.Items))
 	}
 	var parts []string
-	if n := counts[probe.ItemCookie]; n > 0 {
+	if n := in.Kinds[probe.ItemCookie]; n > 0 {
 		from := "Cookie header"
-		for _, it := range in.Items {
-			if it.Kind == probe.ItemCookie && it.From == "DevTools row" {
-				from = "DevTools rows"
-			}
+		if in.DevTools {
+			from = "DevTools rows"
 		}
-		parts = append(parts, fmt.Sprintf("%s, %d value(s)", from, n))
+		parts = append(parts, fmt.Sprintf("%s, %s value(s)", from, probe.Thousands(n)))
 	}
-	if n := counts[probe.ItemSetCookie]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%d Set-Cookie line(s)", n))
+	if n := in.Kinds[probe.ItemSetCookie]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s Set-Cookie line(s)", probe.Thousands(n)))
 	}
-	if n := counts[probe.ItemBearer]; n > 0 {
+	if n := in.Kinds[probe.ItemBearer]; n > 0 {
 		parts = append(parts, "bearer token")
 	}
-	if n := counts[probe.ItemBare]; n > 0 {
+	if n := in.Kinds[probe.ItemBare]; n > 0 {
 		parts = append(parts, "bare value")
 	}
 	if len(parts) == 0 {
@@ -432,9 +450,10 @@ func inspInputKind(in probe.ParsedInput) string {
 // inspBuild formats a report for display. Every string that came from the
 // paste or the database is cleaned and clipped here, once, not per frame.
 func inspBuild(rep probe.DecodeReport, size int, kind string, dbOn bool, dbState string) *inspResult {
-	res := &inspResult{size: size, kind: kind, rep: rep, candidates: len(rep.Candidates), dbState: dbState, url: insClip(textsafe.URL(rep.URL), 120)}
+	res := &inspResult{size: size, kind: kind, rep: rep, candidates: len(rep.Candidates), dbState: dbState, url: insClip(textsafe.URL(rep.URL), 120),
+		shown: rep.Shown(), found: rep.CookiesFound}
 	if len(rep.Ignored) > 0 {
-		res.ignored = insClip(strings.Join(rep.Ignored, "; "), 300)
+		res.ignored = insSafe(strings.Join(rep.Ignored, "; "), 300)
 	}
 	short := insShortLabels(rep.Candidates)
 	seen := map[string]bool{}
@@ -455,7 +474,7 @@ func inspBuild(rep probe.DecodeReport, size int, kind string, dbOn bool, dbState
 			add("encoding", insClip(c.Encoding, 30), toneDim)
 		}
 		if c.Problem != "" && c.Cache == nil {
-			add("problem", insClip(c.Problem, 300), toneErr)
+			add("problem", insSafe(c.Problem, 300), toneErr)
 		}
 		if c.Signature != "" {
 			text, tone := insSignature(c)
@@ -491,7 +510,7 @@ func inspBuild(rep probe.DecodeReport, size int, kind string, dbOn bool, dbState
 				add("contents", strings.Join(parts, " · "), toneNone)
 			}
 			if ch.Problem != "" {
-				add("problem", insClip(ch.Problem, 300), toneErr)
+				add("problem", insSafe(ch.Problem, 300), toneErr)
 			}
 		}
 		if sc := c.SetCookie; sc != nil {
@@ -512,15 +531,21 @@ func inspBuild(rep probe.DecodeReport, size int, kind string, dbOn bool, dbState
 			case dbState == "":
 				add("database", "looking up the token…", toneDim)
 			default:
-				add("database", insClip(dbState, 200), toneErr)
+				add("database", insSafe(dbState, 200), toneErr)
 			}
 		}
 		res.cookies = append(res.cookies, ic)
 	}
 	for _, f := range rep.Findings {
-		f.Message = insClip(f.Message, 600)
-		f.Source = insClip(f.Source, 80)
+		f.Message = insSafe(f.Message, 600)
+		f.Source = insSafe(f.Source, 80)
 		res.findings = append(res.findings, f)
+	}
+	res.sorted = res.findings.Sorted()
+	res.errs, res.warns, _ = res.findings.Count()
+	for _, c := range res.cookies {
+		res.starts = append(res.starts, res.cookieRows)
+		res.cookieRows += 2 + len(c.lines)
 	}
 	return res
 }
@@ -682,25 +707,30 @@ func (p *inspectorPane) header() []string {
 	return append(lines, "")
 }
 
-// cookieLines renders the cookies; starts[i] is the line where cookie i
-// begins. It does not depend on the width (lines are clipped, not
-// wrapped), so Selection can use it without a View.
-func (p *inspectorPane) cookieLines() ([]string, []int) {
+// setResult shows a new result; its body is rendered on the next View.
+func (p *inspectorPane) setResult(res *inspResult) {
+	p.result = res
+	p.rev++
+}
+
+// body is the result rendered at width w: the cookies (each first line
+// with a blank selection mark), the URL and what was ignored, then the
+// findings wrapped to w. It is rendered once per result and width.
+func (p *inspectorPane) body(w int) []string {
 	res := p.result
 	if res == nil {
-		return nil, nil
+		return nil
 	}
-	var lines []string
-	var starts []int
-	sel := p.selected()
-	for i, c := range res.cookies {
-		starts = append(starts, len(lines))
-		mark := "  "
-		name := p.st.Bold.Render(c.name)
-		if i == sel && p.focused {
-			mark = p.st.Accent.Render("▸ ")
-		}
-		lines = append(lines, mark+name+"  "+p.st.Dim.Render(c.meta))
+	if r := p.render; r.rev == p.rev && r.width == w && r.lines != nil {
+		return r.lines
+	}
+	lines := make([]string, 0, res.cookieRows+4*len(res.findings)+8)
+	if res.shown != "" {
+		// Above the cookies, which then start two lines down (bodyOffset).
+		lines = append(lines, p.st.Bold.Render(res.shown), "")
+	}
+	for _, c := range res.cookies {
+		lines = append(lines, "  "+p.st.Bold.Render(c.name)+"  "+p.st.Dim.Render(c.meta))
 		for _, l := range c.lines {
 			lines = append(lines, fmt.Sprintf("    %-10s ", l.label)+p.tone(l.tone, l.text))
 		}
@@ -716,23 +746,39 @@ func (p *inspectorPane) cookieLines() ([]string, []int) {
 	if len(extra) > 0 {
 		lines = append(append(lines, extra...), "")
 	}
-	return lines, starts
-}
-
-// findingLines lists the findings, errors first, with their IDs, the
-// message wrapped to w.
-func (p *inspectorPane) findingLines(w int) []string {
-	if p.result == nil || len(p.result.findings) == 0 {
-		return nil
-	}
-	lines := []string{p.st.Bold.Render("Findings")}
-	for _, f := range p.result.findings.Sorted() {
-		lines = append(lines, p.st.Severity(f.Severity)+" "+p.st.Bold.Render(string(f.ID)))
-		for _, l := range insWrap(f.Message, w-4) {
-			lines = append(lines, "    "+p.st.Dim.Render(l))
+	if len(res.sorted) > 0 {
+		lines = append(lines, p.st.Bold.Render("Findings"))
+		for _, f := range res.sorted {
+			lines = append(lines, p.st.Severity(f.Severity)+" "+p.st.Bold.Render(string(f.ID)))
+			for _, l := range insWrap(f.Message, w-4) {
+				lines = append(lines, "    "+p.st.Dim.Render(l))
+			}
 		}
 	}
+	// Clipped here, once: a View then copies the visible lines as they are
+	// and never measures them again.
+	for i, l := range lines {
+		lines[i] = insFit(l, w)
+	}
+	p.render = inspRender{rev: p.rev, width: w, lines: lines}
 	return lines
+}
+
+// insFit clips a styled line to w cells (without padding it: the frame
+// pads).
+func insFit(s string, w int) string {
+	if ansi.StringWidth(s) > w {
+		return ansi.Truncate(s, max(w, 0), "…")
+	}
+	return s
+}
+
+// bodyOffset is where the first cookie starts in the body.
+func (p *inspectorPane) bodyOffset() int {
+	if p.result != nil && p.result.shown != "" {
+		return 2
+	}
+	return 0
 }
 
 // selected is the cookie whose block is at the top of the view: scrolling
@@ -741,37 +787,25 @@ func (p *inspectorPane) selected() int {
 	if p.result == nil || len(p.result.cookies) == 0 {
 		return -1
 	}
-	_, starts := p.cookieLinesStarts()
+	top := p.scroll - p.bodyOffset()
 	sel := 0
-	for i, s := range starts {
-		if s <= p.scroll {
+	for i, s := range p.result.starts {
+		if s <= top {
 			sel = i
 		}
 	}
 	return sel
 }
 
-// cookieLinesStarts computes the start lines without styling: the same
-// shape as cookieLines, for selected (which cookieLines itself calls).
-func (p *inspectorPane) cookieLinesStarts() (int, []int) {
-	n := 0
-	var starts []int
-	for _, c := range p.result.cookies {
-		starts = append(starts, n)
-		n += 2 + len(c.lines)
-	}
-	return n, starts
-}
-
 func (p *inspectorPane) maxScroll() int {
 	if p.result == nil {
 		return 0
 	}
-	n, _ := p.cookieLinesStarts()
-	for _, f := range p.result.findings {
-		n += 1 + len(insWrap(f.Message, 60))
+	w := p.lastW
+	if w <= 0 {
+		w = 60
 	}
-	return n + 3
+	return len(p.body(w)) + 3
 }
 
 func (p *inspectorPane) View(w, h int) string {
@@ -779,27 +813,42 @@ func (p *inspectorPane) View(w, h int) string {
 	if w <= 0 || h <= 0 {
 		return ""
 	}
-	var body []string
-	switch {
-	case p.result != nil:
-		cl, _ := p.cookieLines()
-		body = append(cl, p.findingLines(w)...)
-	case p.decoding:
-		body = []string{p.st.Accent.Render("decoding…")}
-	}
+	p.lastW = w
 	avail := h - len(head)
 	if avail <= 0 {
 		return block(strings.Join(head, "\n"), w, h)
 	}
+	for i, l := range head {
+		head[i] = insFit(l, w)
+	}
+	var body []string
+	switch {
+	case p.result != nil:
+		body = p.body(w)
+	case p.decoding:
+		body = []string{insFit(p.st.Accent.Render("decoding…"), w)}
+	}
 	start := min(p.scroll, max(0, len(body)-avail))
 	end := min(len(body), start+avail)
-	if start > 0 && len(body) > 0 {
-		body[start] = p.st.Dim.Render(fmt.Sprintf("↑ %d more line(s) (k)", start))
+	// Only the visible window is copied and decorated: the rendering
+	// itself is shared by every frame.
+	win := append(make([]string, 0, avail+len(head)), head...)
+	win = append(win, body[start:end]...)
+	vis := win[len(head):]
+	if sel := p.selected(); sel >= 0 && p.focused && p.result != nil {
+		if i := p.bodyOffset() + p.result.starts[sel] - start; i >= 0 && i < len(vis) && strings.HasPrefix(vis[i], "  ") {
+			vis[i] = p.st.Accent.Render("▸ ") + strings.TrimPrefix(vis[i], "  ")
+		}
+	}
+	if start > 0 && len(vis) > 0 {
+		vis[0] = insFit(p.st.Dim.Render(fmt.Sprintf("↑ %d more line(s) (k)", start)), w)
 	}
 	if end < len(body) && end > start {
-		body[end-1] = p.st.Dim.Render(fmt.Sprintf("↓ %d more line(s) (j)", len(body)-end+1))
+		vis[len(vis)-1] = insFit(p.st.Dim.Render(fmt.Sprintf("↓ %d more line(s) (j)", len(body)-end+1)), w)
 	}
-	return block(strings.Join(append(head, body[start:end]...), "\n"), w, h)
+	// Every line is at most w wide and there are at most h of them: the
+	// frame pads them, so they are not measured and padded twice.
+	return strings.Join(win, "\n")
 }
 
 func (p *inspectorPane) Summary(w, h int) string {
@@ -816,9 +865,12 @@ func (p *inspectorPane) Summary(w, h int) string {
 		lines = []string{p.st.Accent.Render("decoding " + insBytes(len(p.raw)) + "…")}
 	default:
 		res := p.result
-		first := fmt.Sprintf("%d cookies", len(res.cookies))
-		if len(res.cookies) == 1 {
+		first := fmt.Sprintf("%s cookies", probe.Thousands(res.found))
+		switch {
+		case res.found == 1:
 			first = "1 cookie"
+		case res.found > len(res.cookies):
+			first += fmt.Sprintf(" (%d shown)", len(res.cookies))
 		}
 		switch {
 		case len(res.signedBy) > 0:
@@ -827,16 +879,15 @@ func (p *inspectorPane) Summary(w, h int) string {
 			first += " · " + p.st.Err.Render("✗ not verified")
 		}
 		lines = append(lines, first)
-		e, wn, _ := res.findings.Count()
-		fs := res.findings.Sorted()
+		fs := res.sorted
 		switch {
-		case e > 0:
+		case res.errs > 0:
 			more := ""
-			if e > 1 {
-				more = fmt.Sprintf(" (+%d)", e-1)
+			if res.errs > 1 {
+				more = fmt.Sprintf(" (+%d)", res.errs-1)
 			}
 			lines = append(lines, p.st.Err.Render("✗ "+string(fs[0].ID)+more))
-		case wn > 0:
+		case res.warns > 0:
 			lines = append(lines, p.st.Warn.Render("! "+string(fs[0].ID)))
 		default:
 			lines = append(lines, p.st.OK.Render("✓ no problem found"))
@@ -864,6 +915,17 @@ func insClip(s string, n int) string {
 		s = s[:limit]
 	}
 	return textsafe.Truncate(s, n)
+}
+
+// insSafe is insClip for free text that may quote a credential (a
+// database error, a finding about a pasted value): cut by textsafe.Redact
+// first. The prefix it looks at is bounded, as insClip's, but larger, so
+// that a credential is cut whole rather than shown up to the clip.
+func insSafe(s string, n int) string {
+	if limit := 8*n + 256; len(s) > limit {
+		s = s[:limit]
+	}
+	return insClip(textsafe.Redact(s), n)
 }
 
 // insWrap wraps plain text at spaces to w cells, breaking words longer

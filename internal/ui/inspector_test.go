@@ -241,25 +241,18 @@ func TestInspectorTypedInput(t *testing.T) {
 func TestInspectorHugePasteDoesNotBlock(t *testing.T) {
 	p := newTestInspector(t, &Config{})
 	huge := "better-auth.session_token=" + strings.Repeat("A", 5<<20)
-	begin := time.Now()
 	cmd := p.Update(tea.PasteMsg{Content: huge})
+	// Update only starts the decode: it runs in the command.
+	if cmd == nil || !p.decoding || p.result != nil {
+		t.Fatal("the paste was decoded in Update, or not at all")
+	}
 	v := insFlat(p.View(100, 20))
 	s := insFlat(p.Summary(40, 3))
-	if d := time.Since(begin); d > 200*time.Millisecond {
-		t.Errorf("Update+View of a 5 MB paste took %s", d)
-	}
 	if !strings.Contains(v, "decoding…") || !strings.Contains(v, "5.0 MB") || !strings.Contains(s, "decoding") {
 		t.Errorf("while decoding:\n%s\n%s", v, s)
 	}
-	if cmd == nil {
-		t.Fatal("no decode command")
-	}
 	pump(t, p.Update, cmd, 30*time.Second, insKeep, func() bool { return !p.decoding })
-	begin = time.Now()
 	v = insFlat(p.View(100, 30))
-	if d := time.Since(begin); d > 100*time.Millisecond {
-		t.Errorf("View of a decoded 5 MB paste took %s", d)
-	}
 	if !p.Findings().Has("cookie-too-large") || !strings.Contains(v, "cookie-too-large") {
 		t.Errorf("findings %v\n%s", p.Findings(), v)
 	}
@@ -270,6 +263,86 @@ func TestInspectorHugePasteDoesNotBlock(t *testing.T) {
 		if len(f.Message) > 2000 {
 			t.Errorf("finding %s carries %d bytes of the paste", f.ID, len(f.Message))
 		}
+	}
+}
+
+// A 5 MB Cookie header of 48,100 real cookies: each frame restyled every
+// one of them (about 2 s a frame, 5 million allocations), and every tick
+// of the console rendered another frame. The result is now summarised and
+// rendered once; frames and ticks reuse it. Allocations stand in for time
+// here (the benchmarks in inspector_bench_test.go measure it).
+func TestInspectorHugePasteStaysCheap(t *testing.T) {
+	p := newTestInspector(t, &Config{})
+	paste := benchManySmallPaste(t)
+	insPaste(t, p, paste)
+	n := strings.Count(paste, "; ") + 1
+	if p.result == nil || len(p.result.cookies) != probe.MaxCookiesShown || p.result.found != n {
+		t.Fatalf("result lists %d cookies of %d", len(p.result.cookies), p.result.found)
+	}
+	total := probe.Thousands(n)
+	if v := insFlat(p.View(146, 58)); !strings.Contains(v, total+" cookies, showing 200") || !strings.Contains(v, "Cookie header, "+total+" value(s)") {
+		t.Errorf("the view does not say it shows 200 of %s:\n%s", total, v)
+	}
+	if s := insFlat(p.Summary(50, 4)); !strings.Contains(s, total+" cookies (200 shown) · signed by auth.env") {
+		t.Errorf("summary: %s", s)
+	}
+	if fs := p.Findings(); len(fs) != 2 || !fs.Has(finding.CookieSignerDiffers) || !fs.Has(finding.CookieDuplicate) {
+		t.Errorf("%d findings: %v", len(fs), fs)
+	}
+
+	// Rendered once per change: another frame, a re-read of unchanged env
+	// files or a database heartbeat reuse the rendering.
+	first := &p.body(146)[0]
+	p.View(146, 58)
+	if cmd := p.Update(DBReadyMsg{}); cmd != nil {
+		t.Error("a heartbeat without a database started work")
+	}
+	p.View(146, 58)
+	if &p.body(146)[0] != first {
+		t.Error("the body was rendered again without a change")
+	}
+	if allocs := testing.AllocsPerRun(20, func() { p.View(146, 58) }); allocs > 400 {
+		t.Errorf("a frame with the paste on screen allocates %.0f times", allocs)
+	}
+	if allocs := testing.AllocsPerRun(20, func() { p.Summary(50, 4) }); allocs > 100 {
+		t.Errorf("a summary allocates %.0f times", allocs)
+	}
+	// Scrolling moves the selection without rendering again.
+	for range 20 {
+		p.Update(press("j"))
+	}
+	if p.View(146, 58); &p.body(146)[0] != first || p.Selection() != "better-auth.session_token" {
+		t.Error("scrolling rendered the body again")
+	}
+	// A new width renders once more.
+	if p.View(100, 58); &p.body(100)[0] == first {
+		t.Error("a new width kept the old rendering")
+	}
+}
+
+// A curl command's URL is shown without user:password and query, and a
+// quote that is never closed is a parse problem that shows nothing of what
+// follows it.
+func TestInspectorCurlCredentials(t *testing.T) {
+	p := newTestInspector(t, &Config{})
+	cookie := insFixtureCookie(t)
+	insPaste(t, p, "curl 'https://demo:hunter2-Tr0ub4dor@auth.example.com/api/auth/get-session?token=qTok3nQWxhZGRpbjpvcGVu' -H 'cookie: "+cookie+"'")
+	v := insFlat(p.View(200, 60))
+	if !strings.Contains(v, "URL: https://auth.example.com/api/auth/get-session?…") || strings.Contains(v, "hunter2") || strings.Contains(v, "qTok3n") {
+		t.Errorf("URL:\n%s", v)
+	}
+	if !strings.Contains(v, "✓ valid, verified by") {
+		t.Errorf("the cookie was not verified:\n%s", v)
+	}
+
+	token, sig, _ := strings.Cut(strings.TrimPrefix(cookie, "better-auth.session_token="), ".")
+	insPaste(t, p, `curl "https://auth.example.com/api/auth/get-session -H 'cookie: `+cookie+`'`)
+	v = insFlat(p.View(200, 60))
+	if !p.Findings().Has(finding.InputUnparsable) || !strings.Contains(v, "unterminated") {
+		t.Errorf("no parse problem: %v\n%s", p.Findings(), v)
+	}
+	if strings.Contains(v, "the input is empty") || strings.Contains(v, token) || strings.Contains(v, sig) || strings.Contains(v, "URL:") {
+		t.Errorf("the paste after the quote is shown, or called empty:\n%s", v)
 	}
 }
 

@@ -1,17 +1,10 @@
 package ui
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/exec"
-	"regexp"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -27,20 +20,6 @@ import (
 	"github.com/authtui/authtui/internal/probe/login"
 	"github.com/authtui/authtui/internal/probe/textsafe"
 )
-
-// Log tail limits: enough to see what the auth service said during a run,
-// bounded so a chatty service cannot grow memory or slow the view.
-const (
-	tailMaxLines  = 500
-	tailLineRunes = 1000
-	tailPoll      = 250 * time.Millisecond
-	tailBackfill  = 64 << 10  // what is read of an existing file at start
-	tailReadMax   = 256 << 10 // per poll, so one poll never stalls on a huge append
-	tailPartMax   = 4 << 10   // an unterminated line longer than this is shown as is
-)
-
-// tailHot marks the log lines worth the eye while debugging sessions.
-var tailHot = regexp.MustCompile(`(?i)session|cookie|secret|token|origin|get-session`)
 
 // loginPane runs the login flow against the auth service, tails its steps
 // as they run, ends with the diagnosis, and optionally follows the auth
@@ -61,6 +40,8 @@ type loginPane struct {
 	cancel   context.CancelFunc
 	events   chan check.Event
 	done     chan *check.Report
+	ran      chan struct{}
+	launched *atomic.Bool
 	target   string // "as EMAIL" or "replaying session X"
 	expected int    // how many steps the run will likely have
 	steps    []loginStep
@@ -83,16 +64,9 @@ type loginPane struct {
 	// in view until the user scrolls up.
 	follow bool
 
-	// Log tail.
-	tail       []tailLine
-	tailGen    int
-	tailName   string
-	tailNote   string
-	tailCancel context.CancelFunc
-	tailProc   *tailProc // the running --tail-cmd, for Close
-	tailCh     chan tailItem
-	tailFile   tailFileState
-	closed     bool
+	// Log tail (tail.go).
+	tailState
+	closed bool
 
 	keys struct {
 		Run, Replay, Cancel, Up, Down, Next, Submit key.Binding
@@ -106,21 +80,6 @@ type loginStep struct {
 	detail, redirect    string
 }
 
-type tailLine struct {
-	text string // cleaned
-	hot  bool
-}
-
-// tailFileState is where the file tail is; it travels through the poll
-// Cmd and back in its message, so the Cmd never shares the model's state.
-type tailFileState struct {
-	offset    int64
-	info      os.FileInfo
-	partial   string
-	started   bool
-	skipFirst bool
-}
-
 // Pane-private messages.
 type (
 	loginEventMsg struct {
@@ -130,18 +89,6 @@ type (
 	loginDoneMsg struct {
 		run int
 		res *check.Report
-	}
-	loginTailFileMsg struct {
-		gen   int
-		lines []tailLine
-		state tailFileState
-		note  string
-	}
-	loginTailProcMsg struct {
-		gen   int
-		lines []tailLine
-		ended bool
-		note  string
 	}
 )
 
@@ -205,55 +152,17 @@ func (p *loginPane) Selection() string {
 }
 
 // Init starts the log tail, when one is configured.
-func (p *loginPane) Init() tea.Cmd {
-	switch {
-	case p.cfg.TailFile != "":
-		p.tailGen++
-		p.tailName = p.cfg.TailFile
-		p.tailFile = tailFileState{}
-		return p.tailFileCmd(0)
-	case p.cfg.TailCmd != "":
-		p.tailGen++
-		p.tailName = p.cfg.TailCmd
-		return p.tailProcCmd()
-	}
-	return nil
-}
+func (p *loginPane) Init() tea.Cmd { return p.initTail() }
 
 // Close stops the running flow and the log tail (its process with it).
 // The root calls it on quit; it is safe to call more than once.
 func (p *loginPane) Close() {
 	p.closed = true
-	p.tailGen++
 	if p.cancel != nil {
 		p.cancel()
+		p.awaitRun(7 * time.Second)
 	}
-	if p.tailCancel != nil {
-		p.tailCancel()
-		p.tailCancel = nil
-	}
-	if p.tailProc != nil {
-		// The program exits right after Close: wait for the command to
-		// go, and kill its whole group if SIGTERM was not enough.
-		p.tailProc.stop(2500 * time.Millisecond)
-		p.tailProc = nil
-	}
-}
-
-// tailProc is a running --tail-cmd: its process group and when it ended.
-type tailProc struct {
-	pid  atomic.Int64
-	done chan struct{}
-}
-
-func (t *tailProc) stop(grace time.Duration) {
-	select {
-	case <-t.done:
-	case <-time.After(grace):
-		if pid := t.pid.Load(); pid > 0 {
-			syscall.Kill(-int(pid), syscall.SIGKILL)
-		}
-	}
+	p.closeTail()
 }
 
 func (p *loginPane) dbReady() bool {
@@ -279,6 +188,10 @@ func (p *loginPane) Update(msg tea.Msg) tea.Cmd {
 		if msg.run != p.runID {
 			return nil
 		}
+		if e := msg.ev; e.Step == login.StepSignIn && e.Phase == "end" && (e.Status == login.StatusOK || e.Status == login.StatusWarn) {
+			// A session was issued: the run ends by signing it out.
+			p.expected++
+		}
 		p.apply(msg.ev)
 		return p.waitCmd()
 	case loginDoneMsg:
@@ -301,24 +214,9 @@ func (p *loginPane) Update(msg tea.Msg) tea.Cmd {
 		p.spin, cmd = p.spin.Update(msg)
 		return cmd
 	case loginTailFileMsg:
-		if msg.gen != p.tailGen || p.closed {
-			return nil
-		}
-		p.addTail(msg.lines)
-		p.tailFile, p.tailNote = msg.state, msg.note
-		return p.tailFileCmd(tailPoll)
+		return p.onTailFile(msg)
 	case loginTailProcMsg:
-		if msg.gen != p.tailGen {
-			return nil
-		}
-		p.addTail(msg.lines)
-		if msg.note != "" {
-			p.tailNote = msg.note
-		}
-		if msg.ended {
-			return nil
-		}
-		return p.tailWaitCmd(msg.gen)
+		return p.onTailProc(msg)
 	case tea.PasteMsg:
 		if p.form {
 			return p.updateField(msg)
@@ -463,6 +361,11 @@ func (p *loginPane) start(email, password, replay string) tea.Cmd {
 	opts := check.Options{
 		Config: cfg, Email: email, Password: password, CookiePrefix: p.cfg.Login.CookiePrefix,
 		ReplaySession: replay, DB: p.db, Schema: p.schema, NoDatabase: p.db == nil,
+		KeepSession: p.cfg.Login.KeepSession,
+	}
+	if p.db == nil && cfg.DatabaseURL.Set() {
+		// Configured but not connected is not "no database".
+		opts.NoDatabaseWhy = "a database is configured (from " + cfg.DatabaseURL.From + ") but the console is not connected to it (see the Database pane)"
 	}
 	if replay == "" {
 		// A stale replay setting must not turn a sign-in into a replay.
@@ -483,7 +386,7 @@ func (p *loginPane) start(email, password, replay string) tea.Cmd {
 		for _, c := range p.candidates {
 			fps[c.Fingerprint()] = true
 		}
-		p.expected = 3 + len(fps)
+		p.expected = 4 + len(fps) // read, probes, identify, API, and the sign-out step that says it is skipped
 	} else {
 		p.target = "as " + insClip(email, 60)
 		p.expected = 7
@@ -492,11 +395,32 @@ func (p *loginPane) start(email, password, replay string) tea.Cmd {
 		}
 	}
 	wait := p.waitCmd()
+	ran, launched := make(chan struct{}), new(atomic.Bool)
+	p.ran, p.launched = ran, launched
 	run := func() tea.Msg {
-		go func() { done <- check.Run(ctx, opts, ch) }()
+		launched.Store(true)
+		go func() {
+			defer close(ran)
+			done <- check.Run(ctx, opts, ch)
+		}()
 		return wait()
 	}
 	return tea.Batch(run, p.spin.Tick)
+}
+
+// awaitRun waits, at most grace, for a cancelled run to end: one cancelled
+// after sign-in still signs its test session out (bounded by the login
+// flow), and the program exits right after Close. ran closes when the
+// run's pipeline returned; launched says its goroutine was started at all
+// (a Cmd that never ran has nothing to wait for).
+func (p *loginPane) awaitRun(grace time.Duration) {
+	if p.ran == nil || p.launched == nil || !p.launched.Load() {
+		return
+	}
+	select {
+	case <-p.ran:
+	case <-time.After(grace):
+	}
 }
 
 // waitCmd returns the next event of the current run as a message, or the
@@ -555,214 +479,6 @@ func (p *loginPane) finish(res *login.Result) {
 			p.steps[i].status, p.steps[i].detail = login.StatusSkip, "interrupted"
 		}
 	}
-}
-
-// ---- log tail -----------------------------------------------------------------
-
-func (p *loginPane) addTail(lines []tailLine) {
-	p.tail = append(p.tail, lines...)
-	if n := len(p.tail) - tailMaxLines; n > 0 {
-		p.tail = append([]tailLine(nil), p.tail[n:]...)
-	}
-}
-
-func newTailLine(s string) tailLine {
-	s = strings.TrimRight(s, "\r")
-	return tailLine{text: insClip(textsafe.RedactCredentials(s), tailLineRunes), hot: tailHot.MatchString(s)}
-}
-
-// tailFileCmd polls the file after delay (0: now).
-func (p *loginPane) tailFileCmd(delay time.Duration) tea.Cmd {
-	gen, path, st := p.tailGen, p.cfg.TailFile, p.tailFile
-	poll := func() tea.Msg {
-		lines, next, note := pollTailFile(path, st)
-		return loginTailFileMsg{gen: gen, lines: lines, state: next, note: note}
-	}
-	if delay <= 0 {
-		return poll
-	}
-	return tea.Tick(delay, func(time.Time) tea.Msg { return poll() })
-}
-
-// pollTailFile reads what was appended to path since st. The file is
-// reopened on every poll, so a rotated log (a new file at the path) is
-// picked up; a file that shrank was truncated and is read from the start.
-func pollTailFile(path string, st tailFileState) ([]tailLine, tailFileState, string) {
-	f, err := os.Open(path)
-	if err != nil {
-		why := "cannot open"
-		if errors.Is(err, os.ErrNotExist) {
-			why = "waiting for the file to appear"
-		}
-		// Forget the file: when it comes back, it is read from the start.
-		return nil, tailFileState{started: st.started}, why
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, st, "cannot stat the file"
-	}
-	next, note := st, ""
-	switch {
-	case st.info == nil || !os.SameFile(st.info, fi):
-		next.partial, next.offset, next.skipFirst = "", 0, false
-		if !st.started && fi.Size() > tailBackfill {
-			// Start near the end, like tail -f; the first line is cut.
-			next.offset, next.skipFirst = fi.Size()-tailBackfill, true
-		}
-		if st.info != nil {
-			note = "file replaced (rotated): reading the new one"
-		}
-	case fi.Size() < st.offset:
-		next.partial, next.offset, next.skipFirst = "", 0, false
-		note = "file truncated: reading from the start"
-	}
-	next.info, next.started = fi, true
-	n := min(fi.Size()-next.offset, tailReadMax)
-	if n <= 0 {
-		return nil, next, note
-	}
-	buf := make([]byte, n)
-	got, err := f.ReadAt(buf, next.offset)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, next, "read error"
-	}
-	next.offset += int64(got)
-	parts := strings.Split(next.partial+string(buf[:got]), "\n")
-	next.partial = parts[len(parts)-1]
-	parts = parts[:len(parts)-1]
-	if next.skipFirst && len(parts) > 0 {
-		parts, next.skipFirst = parts[1:], false
-	}
-	if len(next.partial) > tailPartMax {
-		parts, next.partial = append(parts, next.partial), ""
-	}
-	if len(parts) > tailMaxLines {
-		parts = parts[len(parts)-tailMaxLines:]
-	}
-	lines := make([]tailLine, 0, len(parts))
-	for _, l := range parts {
-		lines = append(lines, newTailLine(l))
-	}
-	return lines, next, note
-}
-
-// tailItem is one line of the command's output, or its end.
-type tailItem struct {
-	line  tailLine
-	note  string
-	isEnd bool
-}
-
-// tailProcCmd starts the tail command with sh -c in its own process group
-// (so that cancelling stops a whole pipeline) and returns its first lines.
-func (p *loginPane) tailProcCmd() tea.Cmd {
-	ctx, cancel := context.WithCancel(context.Background())
-	p.tailCancel = cancel
-	ch := make(chan tailItem, 256)
-	p.tailCh = ch
-	proc := &tailProc{done: make(chan struct{})}
-	p.tailProc = proc
-	gen, line := p.tailGen, p.cfg.TailCmd
-	wait := tailWait(gen, ch)
-	return func() tea.Msg {
-		if err := startTail(ctx, line, ch, proc); err != nil {
-			close(proc.done)
-			return loginTailProcMsg{gen: gen, ended: true, note: "cannot start: " + insClip(err.Error(), 200)}
-		}
-		return wait()
-	}
-}
-
-func (p *loginPane) tailWaitCmd(gen int) tea.Cmd {
-	if p.tailCh == nil {
-		return nil
-	}
-	return tailWait(gen, p.tailCh)
-}
-
-// tailWait returns the next lines of the command: it blocks for one, then
-// takes whatever else is already there, so a burst costs one message.
-func tailWait(gen int, ch <-chan tailItem) tea.Cmd {
-	return func() tea.Msg {
-		msg := loginTailProcMsg{gen: gen}
-		it, ok := <-ch
-		for ok {
-			if it.isEnd {
-				msg.ended, msg.note = true, it.note
-				return msg
-			}
-			msg.lines = append(msg.lines, it.line)
-			if len(msg.lines) >= tailMaxLines {
-				return msg
-			}
-			select {
-			case it, ok = <-ch:
-			default:
-				return msg
-			}
-		}
-		msg.ended = true
-		return msg
-	}
-}
-
-func startTail(ctx context.Context, line string, ch chan<- tailItem, proc *tailProc) error {
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		return err
-	}
-	cmd := exec.CommandContext(ctx, "sh", "-c", line)
-	cmd.Stdout, cmd.Stderr = pw, pw // stdin stays /dev/null: the terminal is Bubble Tea's
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Start(); err != nil {
-		pr.Close()
-		pw.Close()
-		return err
-	}
-	pw.Close() // the child holds the write end now; EOF comes when it exits
-	proc.pid.Store(int64(cmd.Process.Pid))
-	go func() {
-		defer close(ch)
-		defer pr.Close()
-		send := func(it tailItem) {
-			select {
-			case ch <- it:
-			case <-ctx.Done():
-			}
-		}
-		r := bufio.NewReaderSize(pr, 64<<10)
-		var cur []byte
-		for {
-			chunk, isPrefix, err := r.ReadLine()
-			if len(cur) < tailPartMax {
-				cur = append(cur, chunk[:min(len(chunk), tailPartMax-len(cur))]...)
-			}
-			if err != nil {
-				if len(cur) > 0 {
-					send(tailItem{line: newTailLine(string(cur))})
-				}
-				break
-			}
-			if !isPrefix {
-				send(tailItem{line: newTailLine(string(cur))})
-				cur = cur[:0]
-			}
-		}
-		note := "command exited"
-		err := cmd.Wait()
-		close(proc.done)
-		if err != nil {
-			note = "command exited: " + insClip(err.Error(), 100)
-		}
-		if ctx.Err() != nil {
-			note = "stopped"
-		}
-		send(tailItem{isEnd: true, note: note})
-	}()
-	return nil
 }
 
 // ---- view ---------------------------------------------------------------------
@@ -913,30 +629,6 @@ func (p *loginPane) scrollBase() int {
 
 func (p *loginPane) maxScroll() int {
 	return max(0, len(p.mainLines(80))-3)
-}
-
-// tailLines renders the last n lines of the log tail, with its title.
-func (p *loginPane) tailLines(n int) []string {
-	title := "log: " + insClip(p.tailName, 60)
-	if p.tailNote != "" {
-		title += " · " + insClip(p.tailNote, 80)
-	}
-	lines := []string{p.st.Dim.Render("── " + title + " ──")}
-	if n <= 1 {
-		return lines
-	}
-	start := max(0, len(p.tail)-(n-1))
-	for _, l := range p.tail[start:] {
-		if l.hot {
-			lines = append(lines, p.st.Warn.Render("▸ "+l.text))
-		} else {
-			lines = append(lines, "  "+l.text)
-		}
-	}
-	if len(p.tail) == 0 {
-		lines = append(lines, p.st.Dim.Render("  (no lines yet)"))
-	}
-	return lines
 }
 
 func (p *loginPane) View(w, h int) string {

@@ -25,6 +25,10 @@ const (
 	sessionsMaxEvery = 60 * time.Second
 	sessionsNewFor   = 5 * time.Second
 	sessionsWheel    = 3
+	// sessionsGrace lets a live server's statement_timeout answer before
+	// the load's own deadline: a query the server cancels is slow, one
+	// that gets no answer at all is a database that is not there.
+	sessionsGrace = 2 * time.Second
 )
 
 // sessionsPane is a live, newest-first table of the session table, with
@@ -57,7 +61,11 @@ type sessionsPane struct {
 	elapsed   time.Duration
 	loadedAt  time.Time
 	loadErr   string
-	findings  finding.List
+	failedAt  time.Time // of the load that set loadErr
+	// slow says the refresh backs off because the last page was slow;
+	// after failed loads it backs off too, and that is not slowness.
+	slow     bool
+	findings finding.List
 
 	shown   []int // indexes into rows that pass the filter
 	cursor  int   // into shown
@@ -107,7 +115,7 @@ func newSessionsPane(cfg *Config, st Styles) *sessionsPane {
 		PgDown: b([]string{"pgdown"}, "pgdn", "page down"),
 		Top:    b([]string{"g", "home"}, "g", "newest"),
 		Bottom: b([]string{"G", "end"}, "G", "oldest"),
-		Filter: b([]string{"/"}, "/", "filter"),
+		Filter: b([]string{"/"}, "/", "filter the loaded rows"),
 		Open:   b([]string{"enter"}, "enter", "details"),
 		Close:  b([]string{"esc"}, "esc", "close / clear filter"),
 		Revoke: b([]string{"x"}, "x", "revoke session"),
@@ -122,7 +130,7 @@ func newSessionsPane(cfg *Config, st Styles) *sessionsPane {
 
 	p.filter = textinput.New()
 	p.filter.Prompt = "/ "
-	p.filter.Placeholder = "email, user agent, IP or user id"
+	p.filter.Placeholder = "email, user agent, IP or user id, in the loaded rows"
 	p.filter.CharLimit = 200
 	s := textinput.DefaultStyles(true)
 	s.Cursor.Blink = false // a blinking cursor would re-render the whole console twice a second
@@ -182,7 +190,7 @@ func (p *sessionsPane) load() tea.Cmd {
 	p.loading = true
 	gen, seq, db, schema, timeout := p.gen, p.seq, p.db, p.schema, p.cfg.Timeout
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		ctx, cancel := context.WithTimeout(context.Background(), timeout+sessionsGrace)
 		defer cancel()
 		page, err := db.Sessions(ctx, schema, database.SessionQuery{Limit: sessionsPageSize})
 		return sessionsLoadedMsg{gen: gen, seq: seq, page: page, err: err}
@@ -211,7 +219,7 @@ func (p *sessionsPane) Update(msg tea.Msg) tea.Cmd {
 			return nil // keep the last rows on screen, marked stale
 		}
 		p.hadDB = true
-		p.every, p.loadErr, p.findings = p.cfg.SessionsEvery, "", nil
+		p.every, p.loadErr, p.findings, p.slow = p.cfg.SessionsEvery, "", nil, false
 		if !p.canLoad() {
 			// Rows of another schema would pass for this one's.
 			p.rows, p.shown, p.loaded, p.detailID = nil, nil, false, ""
@@ -225,9 +233,13 @@ func (p *sessionsPane) Update(msg tea.Msg) tea.Cmd {
 		p.loading = false
 		if msg.err != nil {
 			p.loadErr = textsafe.Clean(msg.err.Error())
+			p.failedAt = p.now()
 			p.findings = nil
+			// Only the server cancelling the query says it is slow; no
+			// answer at all (a timeout of our own, a refused or dropped
+			// connection) is an outage, however long it took.
 			id := finding.DBUnreachable
-			if strings.Contains(p.loadErr, "timed out") || strings.Contains(p.loadErr, "statement_timeout") {
+			if strings.Contains(p.loadErr, "statement_timeout") {
 				id = finding.DBSlow
 			}
 			p.findings.Add(id, "sessions", "reading the newest sessions failed: %s", p.loadErr)
@@ -374,9 +386,10 @@ func (p *sessionsPane) adopt(page *database.SessionsPage) {
 	p.rows, p.more, p.indexHint = page.Sessions, page.Next != nil, page.IndexHint
 	p.loaded, p.loadErr, p.findings = true, "", page.Findings
 	p.elapsed, p.loadedAt = page.Elapsed, now
+	p.slow = page.Elapsed > sessionsSlow
 	base := p.cfg.SessionsEvery
 	switch {
-	case page.Elapsed > sessionsSlow:
+	case p.slow:
 		p.every = min(p.every*2, sessionsMaxEvery)
 	case p.every > base:
 		p.every = max(base, p.every/2)
@@ -537,7 +550,7 @@ func (p *sessionsPane) Summary(w, h int) string {
 		if len(p.rows) > 0 {
 			lines = append(lines, p.st.Dim.Render("newest "+ago(p.now(), p.rows[0].CreatedAt)+" · query "+fmtDur(p.elapsed)))
 		}
-		if p.every > p.cfg.SessionsEvery {
+		if p.slow && p.loadErr == "" && p.db != nil && p.every > p.cfg.SessionsEvery {
 			lines = append(lines, p.st.Warn.Render("! slow: refresh every "+p.every.String()))
 		}
 	}
@@ -576,14 +589,13 @@ func (p *sessionsPane) View(w, h int) string {
 	head := fmt.Sprintf("%d sessions, %d active", n, a) + more
 	if q := p.filter.Value(); q != "" {
 		head += fmt.Sprintf(" · %d match", len(p.shown))
+		if p.more {
+			// The filter runs over the rows on screen, not the table.
+			head += p.st.Dim.Render(fmt.Sprintf(" among the newest %d loaded", sessionsPageSize))
+		}
 	}
 	top = append(top, head)
-	status := fmt.Sprintf("refresh every %s · last query %s at %s", p.every, fmtDur(p.elapsed), p.loadedAt.Format("15:04:05"))
-	if p.every > p.cfg.SessionsEvery {
-		top = append(top, p.st.Warn.Render("! slow queries: "+status))
-	} else {
-		top = append(top, p.st.Dim.Render(status))
-	}
+	top = append(top, p.statusLine())
 	switch {
 	case p.filtering:
 		f := p.filter
@@ -623,10 +635,15 @@ func (p *sessionsPane) View(w, h int) string {
 	now := p.now()
 	if len(p.shown) == 0 {
 		msg := "no sessions"
-		if p.filter.Value() != "" {
+		switch {
+		case p.filter.Value() != "" && p.more:
+			msg = fmt.Sprintf("no session among the newest %d matches; older ones are not searched (authtui sessions --user EMAIL looks in the whole table)", sessionsPageSize)
+		case p.filter.Value() != "":
 			msg = "no session matches the filter"
 		}
-		lines = append(lines, p.st.Dim.Render(msg))
+		for _, l := range dbWrap(msg, w) {
+			lines = append(lines, p.st.Dim.Render(l))
+		}
 	}
 	for i := start; i < min(len(p.shown), start+rows); i++ {
 		r := p.rows[p.shown[i]]
@@ -654,6 +671,26 @@ func (p *sessionsPane) View(w, h int) string {
 		lines = append(lines, "")
 	}
 	return block(strings.Join(append(lines, foot...), "\n"), w, h)
+}
+
+// statusLine says how the table is kept fresh, and why it is not when
+// it is not: "slow queries" only when the last page was slow, never for
+// a database that does not answer.
+func (p *sessionsPane) statusLine() string {
+	last := "nothing loaded yet"
+	if p.loaded {
+		last = fmt.Sprintf("last query %s at %s", fmtDur(p.elapsed), p.loadedAt.Format("15:04:05"))
+	}
+	switch {
+	case p.db == nil:
+		return p.st.Dim.Render("not refreshing until the database is back · " + last)
+	case p.loadErr != "":
+		return p.st.Warn.Render(fmt.Sprintf("! load failed at %s; retrying every %s", p.failedAt.Format("15:04:05"), p.every)) +
+			p.st.Dim.Render(" · "+last)
+	case p.slow && p.every > p.cfg.SessionsEvery:
+		return p.st.Warn.Render(fmt.Sprintf("! slow queries: refresh every %s · %s", p.every, last))
+	}
+	return p.st.Dim.Render(fmt.Sprintf("refresh every %s · %s", p.every, last))
 }
 
 func (p *sessionsPane) detailView(w int) []string {

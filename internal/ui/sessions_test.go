@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"github.com/authtui/authtui/internal/probe/textsafe"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -10,9 +13,12 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/jackc/pgx/v5"
 
+	"github.com/authtui/authtui/internal/latproxy"
 	"github.com/authtui/authtui/internal/pgtest"
 	"github.com/authtui/authtui/internal/probe/database"
+	"github.com/authtui/authtui/internal/probe/finding"
 )
 
 var testNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
@@ -387,4 +393,164 @@ func rowHas(p *sessionsPane, id string) bool {
 		}
 	}
 	return false
+}
+
+// During an outage the pane says the loads fail and that it is not
+// refreshing, never that the queries are slow: a real database behind a
+// proxy that goes away.
+func TestSessionsPaneOutageIsNotSlowness(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	seed := pgtest.SeedBetterAuth(t, dsn, pgtest.SeedOptions{Users: 1, SessionsPerUser: 2})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := latproxy.Start(u.Host, latproxy.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	u.Host = proxy.Addr()
+	r := newRig(t, Config{Database: database.Options{URL: u.String()}})
+	p := r.addSessions(false)
+	now := testNow
+	p.now = func() time.Time { return now }
+	r.run(r.db.Init())
+	if len(p.rows) != len(seed.Sessions) {
+		t.Fatalf("loaded %d rows: %s", len(p.rows), flat(p.View(120, 20)))
+	}
+	noSlow := func(when string) {
+		t.Helper()
+		v, s := flat(p.View(120, 20)), flat(p.Summary(60, 4))
+		if strings.Contains(v+s, "slow queries") || strings.Contains(v+s, "! slow") || p.Findings().Has(finding.DBSlow) {
+			t.Errorf("%s: the pane calls an outage slow:\nview: %s\nsummary: %s\nfindings: %v", when, v, s, p.Findings())
+		}
+	}
+
+	proxy.Close() // the database goes away
+	for i := range 3 {
+		now = now.Add(time.Duration(i+1) * 3 * time.Second)
+		tick, _ := lastTimer[sessionsTickMsg](t, r.sessT[0])
+		r.run(r.update(tick))
+		if p.loadErr == "" {
+			t.Fatalf("load %d succeeded without a database", i)
+		}
+		noSlow(fmt.Sprintf("failed load %d", i+1))
+		if !p.Findings().Has(finding.DBUnreachable) {
+			t.Errorf("failed load: findings %v", p.Findings())
+		}
+	}
+	v := flat(p.View(120, 20))
+	if !strings.Contains(v, "! load failed at 10:00:18; retrying every 24s · last query") || !strings.Contains(v, "user1@example.com") {
+		t.Errorf("after failed loads: %s", v)
+	}
+
+	// The database pane notices too: the sessions pane keeps the last
+	// rows, marked, and is not refreshing.
+	tick, _ := lastTimer[dbTickMsg](t, r.dbT)
+	r.run(r.update(tick))
+	if p.db != nil || r.db.state != dbDown {
+		t.Fatalf("database pane state %v", r.db.state)
+	}
+	noSlow("database down")
+	if v := flat(p.View(120, 20)); !strings.Contains(v, "database unavailable") || !strings.Contains(v, "not refreshing until the database is back") {
+		t.Errorf("database down: %s", v)
+	}
+
+	// A query the server itself cancels is slow; no answer at all is not.
+	q, _ := fakeReady(t, false)
+	q.Update(sessionsLoadedMsg{gen: q.gen, seq: q.seq, err: errors.New("listing sessions: cancelled by statement_timeout (10s)")})
+	if !q.Findings().Has(finding.DBSlow) {
+		t.Errorf("statement_timeout: %v", q.Findings())
+	}
+	q.Update(sessionsLoadedMsg{gen: q.gen, seq: q.seq, err: errors.New("listing sessions: timed out")})
+	if !q.Findings().Has(finding.DBUnreachable) || strings.Contains(flat(q.View(120, 20)), "slow queries") {
+		t.Errorf("no answer: %v\n%s", q.Findings(), flat(q.View(120, 20)))
+	}
+	if v := flat(q.View(120, 20)); !strings.Contains(v, "nothing loaded yet") || strings.Contains(v, "00:00:00") {
+		t.Errorf("a failure before any load: %s", v)
+	}
+}
+
+// The / filter searches the loaded rows only, and says so when older
+// sessions exist that it does not see.
+func TestSessionsPaneFilterSaysWhatItSearches(t *testing.T) {
+	p, _ := fakeReady(t, false)
+	rows := fakeSessions(sessionsPageSize)
+	last := rows[len(rows)-1]
+	p.Update(sessionsLoadedMsg{gen: p.gen, seq: p.seq, page: &database.SessionsPage{
+		Sessions: rows, Elapsed: time.Millisecond, Next: &database.Cursor{CreatedAt: last.CreatedAt, ID: last.ID},
+	}})
+	if b := p.keys.Filter.Help(); !strings.Contains(b.Desc, "loaded") {
+		t.Errorf("the / binding says %q", b.Desc)
+	}
+	p.Update(press("/"))
+	if v := flat(p.View(160, 20)); !strings.Contains(v, "in the loaded rows") {
+		t.Errorf("the empty filter does not say what it searches: %s", v)
+	}
+	for _, c := range "user3@" {
+		p.Update(press(string(c)))
+	}
+	if v := flat(p.View(160, 20)); !strings.Contains(v, fmt.Sprintf("%d match among the newest %d loaded", len(p.shown), sessionsPageSize)) {
+		t.Errorf("matches: %s", v)
+	}
+	p.Update(press("esc"))
+	p.filter.SetValue("nobody@")
+	p.refilter()
+	if v := flat(p.View(160, 20)); !strings.Contains(v, fmt.Sprintf("no session among the newest %d matches; older ones are not searched", sessionsPageSize)) {
+		t.Errorf("no match: %s", v)
+	}
+	sweep(t, "filter, more", p)
+
+	// A page that holds every session: the filter saw them all.
+	q, _ := fakeReady(t, false)
+	feed(q, fakeSessions(5), time.Millisecond, "")
+	q.filter.SetValue("nobody@")
+	q.refilter()
+	if v := flat(q.View(160, 20)); !strings.Contains(v, "no session matches the filter") || strings.Contains(v, "among") {
+		t.Errorf("whole table loaded: %s", v)
+	}
+}
+
+// A live server that cancels a slow page (statement_timeout) makes the
+// pane say slow, not unreachable: the load waits a little longer than
+// the server's own timeout, so the server's answer arrives first. The
+// page is slow because another session holds a lock on the table.
+func TestSessionsPaneSlowQueryIsSlow(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	pgtest.SeedBetterAuth(t, dsn, pgtest.SeedOptions{Users: 1, SessionsPerUser: 1})
+	c, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	locker, err := pgx.Connect(c, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close(context.Background())
+	tx, err := locker.Begin(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+
+	cfg := Config{Timeout: time.Second}
+	cfg.defaults()
+	db, err := database.Open(c, database.Options{URL: dsn, ConnectTimeout: cfg.Timeout, StatementTimeout: cfg.Timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	schema, _, err := db.DetectSchema(c)
+	if err != nil || schema.Session == nil {
+		t.Fatalf("schema: %v", err)
+	}
+	if _, err := tx.Exec(c, `LOCK TABLE `+schema.Session.String()+` IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	p := newSessionsPane(&cfg, newStyles())
+	p.tick = (&timers{}).tick
+	load := p.Update(DBReadyMsg{DB: db, Schema: schema})
+	p.Update(load())
+	if !p.Findings().Has(finding.DBSlow) || !strings.Contains(p.loadErr, "statement_timeout") {
+		t.Errorf("a page the server cancelled: %q, findings %v", p.loadErr, p.Findings())
+	}
 }

@@ -28,6 +28,9 @@ type Options struct {
 	Email, Password string
 	ReplaySession   string
 	CookiePrefix    string
+	// KeepSession leaves the test session signed in (--keep-session);
+	// by default the flow signs it out at its end.
+	KeepSession bool
 
 	// Database options besides the URL (taken from Config), e.g. table
 	// overrides. Pings is how many latency samples the health probe takes.
@@ -42,6 +45,9 @@ type Options struct {
 
 	// NoDatabase skips the database even when one is configured.
 	NoDatabase bool
+	// NoDatabaseWhy, with NoDatabase, says why (the console's connection
+	// is down), for the steps that would have used it.
+	NoDatabaseWhy string
 	// NoLogin skips the login flow (secrets and database only).
 	NoLogin bool
 
@@ -171,19 +177,22 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 		BaseURL: cfg.BaseURL.Value, Origin: cfg.Origin.Value, Email: opts.Email, Password: opts.Password,
 		APIURL: cfg.APIURL.Value, Timeout: cfg.Timeout, Candidates: rep.Secrets.Candidates,
 		CookiePrefix: opts.CookiePrefix, DB: db, Schema: schema, ReplaySession: opts.ReplaySession,
-		Client: opts.Client,
+		KeepSession: opts.KeepSession, Client: opts.Client,
+	}
+	if opts.NoDatabase && db == nil {
+		lo.NoDB = opts.NoDatabaseWhy
 	}
 	if dbDone != nil {
-		lo.WaitDB = func(ctx context.Context) (*database.DB, *database.Schema) {
+		lo.WaitDB = func(ctx context.Context) (*database.DB, *database.Schema, string) {
 			select {
 			case <-dbDone:
 			case <-ctx.Done():
-				return nil, nil
+				return nil, nil, "the database probe had not finished when the run was cancelled"
 			}
 			if rep.db == nil || rep.Database == nil {
-				return nil, nil
+				return nil, nil, unreachable(cfg, rep.Database)
 			}
-			return rep.db, rep.Database.Schema
+			return rep.db, rep.Database.Schema, ""
 		}
 	}
 	ch := make(chan login.Event, 16)
@@ -231,6 +240,20 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 	rep.Cancelled = res.Cancelled
 	finish(rep)
 	return rep
+}
+
+// unreachable says why a configured database gave the flow no connection,
+// so that its steps do not read as if none was configured.
+func unreachable(cfg probe.Config, h *database.Health) string {
+	why := "the connection could not be opened"
+	if h != nil && h.Error != nil {
+		why = h.Error.Error()
+	}
+	from := ""
+	if cfg.DatabaseURL.From != "" {
+		from = " (from " + cfg.DatabaseURL.From + ")"
+	}
+	return "a database is configured" + from + " but unreachable (" + why + "; see db-unreachable)"
 }
 
 // finish merges repeated findings, decides the verdict and the health.

@@ -286,7 +286,18 @@ func signInRule(f *facts) (Verdict, bool) {
 // server's secret.
 func issuedRule(f *facts) (Verdict, bool) {
 	if g, ok := f.first(finding.ServerSecretDefault); ok {
-		return verdictFrom(g, "The auth service runs on BetterAuth's built-in default secret: its BETTER_AUTH_SECRET never reached the process. Every service that has the real secret rejects its cookies, and anyone can forge them. Set the secret in that deployment's environment and redeploy."), true
+		v := verdictFrom(g, "The auth service runs on BetterAuth's built-in default secret: its BETTER_AUTH_SECRET never reached the process. Every service that has the real secret rejects its cookies, and anyone can forge them. Set the secret in that deployment's environment and redeploy.")
+		// A source without a secret is where the deployment got its
+		// configuration from, most likely.
+		var missing []string
+		for _, m := range f.all(finding.SecretMissing) {
+			missing = append(missing, m.Source)
+			v.Evidence = append(v.Evidence, evidenceOf(m)...)
+		}
+		if len(missing) > 0 {
+			v.Message += " " + strings.Join(missing, ", ") + " sets no secret: that is the configuration it runs with."
+		}
+		return v, true
 	}
 	if f.serverUnknown {
 		g, _ := f.first(finding.ServerSecretUnknown)
@@ -396,12 +407,12 @@ func apiRule(f *facts) (Verdict, bool) {
 			}
 		}
 	}
-	gsOK := f.accepted(login.StepGetCookie) || f.accepted(login.StepGetBearer)
+	gsOK := f.accepted(login.StepGetCookie) || f.accepted(login.StepGetBearer) || f.accepted(login.StepReplayProbe)
 	ckBad, brBad := f.rejected(login.StepAPICookie) || ck.Result == login.ServerError, f.rejected(login.StepAPIBearer) || br.Result == login.ServerError
 	if !ckBad && !brBad {
 		return Verdict{}, false
 	}
-	ev := seen(f, login.StepGetCookie, login.StepGetBearer, login.StepAPICookie, login.StepAPIBearer)
+	ev := seen(f, login.StepGetCookie, login.StepGetBearer, login.StepReplayProbe, login.StepAPICookie, login.StepAPIBearer)
 
 	// One form passes on the same endpoint: the secret, the database and
 	// the row are ruled out, only how the credential is read differs.

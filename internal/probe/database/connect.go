@@ -72,6 +72,15 @@ type DB struct {
 	opts    Options
 	secrets []string // strings that must never appear in messages (the password)
 
+	// tls and tlsVersion are what the first connection negotiated, seen
+	// from this side: the hop that carries the session tokens from here
+	// (behind a pooler, pg_stat_ssl describes the pooler's own hop).
+	// tlsVerify is what the sslmode made the client check of the
+	// certificate.
+	tls        bool
+	tlsVersion string
+	tlsVerify  string
+
 	// rows caches the bounded row count of a session table, per table,
 	// for db-sessions-index-missing: taken once per connection.
 	rowsMu sync.Mutex
@@ -172,7 +181,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, classify(err, password)
 	}
-	db := &DB{pool: pool, target: target, opts: opts, secrets: []string{password}}
+	db := &DB{pool: pool, target: target, opts: opts, secrets: []string{password}, tlsVerify: tlsVerification(cfg.ConnConfig)}
 	cctx, cancel := context.WithTimeout(ctx, opts.ConnectTimeout)
 	defer cancel()
 	if err := db.reach(cctx); err != nil {
@@ -195,6 +204,9 @@ func (db *DB) reach(ctx context.Context) error {
 		return err
 	}
 	defer c.Release()
+	if tc, ok := c.Conn().PgConn().Conn().(*tls.Conn); ok {
+		db.tls, db.tlsVersion = true, tlsVersionName(tc.ConnectionState().Version)
+	}
 	if db.target.Pooler {
 		return c.Ping(ctx)
 	}
@@ -202,18 +214,98 @@ func (db *DB) reach(ctx context.Context) error {
 }
 
 // stripNonLibpq removes URL parameters that ORMs add but libpq (and pgx)
-// reject, such as Prisma's pgbouncer=true and schema=.
+// reject, such as Prisma's pgbouncer=true and schema=. Everything else
+// stays byte for byte as the user wrote it: libpq, and pgx after it,
+// decode %XX but not "+", so re-encoding the query (url.Values.Encode
+// writes spaces as "+") would turn options=-c%20search_path%3Dapp into
+// "-c+search_path=app", which the server rejects.
 func stripNonLibpq(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.RawQuery == "" {
+	rest, ok := strings.CutPrefix(raw, "postgresql://")
+	if !ok {
+		rest, ok = strings.CutPrefix(raw, "postgres://")
+	}
+	if !ok {
+		return raw // a key=value string: nothing of Prisma's to strip
+	}
+	// The query starts at the first "?" after the user info, found as
+	// libpq finds it: only a "/" ends the search for an "@".
+	start := len(raw) - len(rest)
+	if i := strings.IndexAny(rest, "@/"); i >= 0 && rest[i] == '@' {
+		start += i + 1
+	}
+	q := strings.IndexByte(raw[start:], '?')
+	if q < 0 {
 		return raw
 	}
-	q := u.Query()
-	for _, k := range []string{"pgbouncer", "schema", "connection_limit", "pool_timeout", "socket_timeout"} {
-		q.Del(k)
+	head, query := raw[:start+q], raw[start+q+1:]
+	var kept []string
+	for _, pair := range strings.Split(query, "&") {
+		k, _, _ := strings.Cut(pair, "=")
+		if key, err := url.PathUnescape(k); err == nil && ormOnlyParam(key) {
+			continue
+		}
+		kept = append(kept, pair)
 	}
-	u.RawQuery = q.Encode()
-	return u.String()
+	if len(kept) == 0 {
+		return head
+	}
+	return head + "?" + strings.Join(kept, "&")
+}
+
+// ormOnlyParam names the URL parameters of ORMs and drivers that libpq
+// does not know.
+func ormOnlyParam(key string) bool {
+	switch key {
+	case "pgbouncer", "schema", "connection_limit", "pool_timeout", "socket_timeout":
+		return true
+	}
+	return false
+}
+
+// TLS verification levels: what the client checked of the server's
+// certificate, as the sslmode (and sslrootcert) of the URL made it.
+const (
+	TLSVerifyFull = "full" // chain and host name: verify-full, sslrootcert=system
+	TLSVerifyCA   = "ca"   // the chain only: verify-ca, require with an sslrootcert
+	TLSVerifyNone = "none" // any certificate: prefer, require, allow (libpq's default is prefer)
+)
+
+// tlsVerification reads the verification level from the parsed
+// configuration, the one pgx connects with. pgx accepts any certificate
+// where InsecureSkipVerify is set without a VerifyPeerCertificate of its
+// own (which checks the chain, for verify-ca). Every host and fallback of
+// one URL shares the sslmode, so the first TLS configuration says it.
+func tlsVerification(cc *pgx.ConnConfig) string {
+	tc := cc.TLSConfig
+	for _, fb := range cc.Fallbacks {
+		if tc == nil {
+			tc = fb.TLSConfig
+		}
+	}
+	switch {
+	case tc == nil:
+		return ""
+	case !tc.InsecureSkipVerify:
+		return TLSVerifyFull
+	case tc.VerifyPeerCertificate != nil:
+		return TLSVerifyCA
+	}
+	return TLSVerifyNone
+}
+
+// tlsVersionName names a TLS version as pg_stat_ssl does.
+func tlsVersionName(v uint16) string {
+	switch v {
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	case tls.VersionTLS11:
+		return "TLSv1.1"
+	case tls.VersionTLS10:
+		return "TLSv1"
+	}
+	return tls.VersionName(v)
 }
 
 func passwordOf(raw string) string {

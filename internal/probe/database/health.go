@@ -19,6 +19,10 @@ const (
 	latencyWindow = 64
 )
 
+// MaxPings bounds the latency samples one CheckHealth takes: the window
+// keeps no more, so further pings would measure nothing.
+const MaxPings = latencyWindow
+
 // Latency keeps the most recent round-trip times, for p50/p95 and a
 // sparkline. The zero value is ready to use.
 type Latency struct {
@@ -72,6 +76,7 @@ type Health struct {
 	ServerVersion  string        `json:"server_version,omitempty"`
 	TLS            bool          `json:"tls"`
 	TLSVersion     string        `json:"tls_version,omitempty"`
+	TLSVerify      string        `json:"tls_verify,omitempty"` // with TLS on: TLSVerifyFull, TLSVerifyCA or TLSVerifyNone
 	ReadOnly       bool          `json:"read_only"`
 	Connections    int           `json:"connections"`
 	MaxConnections int           `json:"max_connections"`
@@ -146,8 +151,35 @@ func (db *DB) ServerInfo(ctx context.Context, h *Health) error {
 			return err
 		}
 		si.fill(h, before, after, 0)
+		db.tlsInto(h)
 		return nil
 	})
+}
+
+// tlsInto puts what this side negotiated in place of the server's view
+// (pg_stat_ssl): the two agree on a direct connection, and through a
+// pooler only ours describes the hop the session tokens take from here.
+func (db *DB) tlsInto(h *Health) {
+	h.TLS, h.TLSVersion, h.TLSVerify = db.tls, "", ""
+	if db.tls {
+		h.TLSVersion, h.TLSVerify = db.tlsVersion, db.tlsVerify
+	}
+}
+
+// TLSState says in words what the connection's TLS proves: "off",
+// "certificate verified", "certificate chain verified, not the host
+// name", or "certificate not verified" (encrypted, but to whoever
+// answered).
+func (h *Health) TLSState() string {
+	switch {
+	case !h.TLS:
+		return "off"
+	case h.TLSVerify == TLSVerifyFull:
+		return "certificate verified"
+	case h.TLSVerify == TLSVerifyCA:
+		return "certificate chain verified, not the host name"
+	}
+	return "certificate not verified"
 }
 
 // CheckHealth connects (or reuses db), takes `pings` latency samples
@@ -181,7 +213,7 @@ func CheckHealth(ctx context.Context, opts Options, pings int, gap time.Duration
 		return h, nil
 	}
 	h.Connected = true
-	want := max(1, pings)
+	want := max(1, min(pings, MaxPings))
 	var (
 		lat       Latency
 		lastStart time.Time // of the latest round trip that gave a sample
@@ -200,6 +232,7 @@ func CheckHealth(ctx context.Context, opts Options, pings int, gap time.Duration
 	si, cat, before, after, serverTime, err := db.infoAndCatalogue(ctx)
 	if err == nil {
 		si.fill(h, before, after, serverTime)
+		db.tlsInto(h)
 		sample(before, max(0, after.Sub(before)-serverTime))
 		schema, fs = db.pickTables(cat)
 	} else {
@@ -271,6 +304,10 @@ func (db *DB) judge(h *Health) finding.List {
 	if !h.TLS && !t.Loopback {
 		fs.Add(finding.DBNoTLS, t.String(),
 			"the connection to %s is not encrypted: session tokens cross the network in clear. Add sslmode=require (or verify-full).", t.Host)
+	}
+	if h.TLS && h.TLSVerify == TLSVerifyNone && !t.Loopback {
+		fs.Add(finding.DBTLSUnverified, t.String(),
+			"the connection to %s is encrypted, but its certificate was not verified (sslmode prefer or require accepts any certificate): whoever answers in between can pose as the database and read the session tokens. Use sslmode=verify-full with the server's CA (sslrootcert=PATH, or sslrootcert=system for a public CA).", t.Host)
 	}
 	if skew := h.ClockSkew; skew > maxClockSkew || skew < -maxClockSkew {
 		fs.Add(finding.DBClockSkew, t.String(),

@@ -131,6 +131,10 @@ const (
 	CacheOutlivesSession   ID = "cache-outlives-session"
 	DBSessionsIndexMissing ID = "db-sessions-index-missing"
 	ServerSecretWhitespace ID = "server-secret-whitespace"
+	LoginSignOutFailed     ID = "login-sign-out-failed"
+	LoginOverHTTP          ID = "login-over-http"
+	InputUnparsable        ID = "input-unparsable"
+	DBTLSUnverified        ID = "db-tls-unverified"
 )
 
 var severities = map[ID]Severity{
@@ -169,6 +173,9 @@ var severities = map[ID]Severity{
 	TrustedOriginsSpace: Error, OriginSchemeMismatch: Error, SecretsOrder: Error,
 	DBURLMismatch: Warn, CacheOutlivesSession: Warn, DBSessionsIndexMissing: Warn,
 	ServerSecretWhitespace: Error,
+	LoginSignOutFailed:     Warn, LoginOverHTTP: Warn,
+	InputUnparsable: Error,
+	DBTLSUnverified: Warn,
 }
 
 // Severity returns the catalogue severity of id; unknown IDs are errors so

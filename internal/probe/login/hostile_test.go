@@ -141,6 +141,12 @@ func TestCancelStopsTheRun(t *testing.T) {
 		if !res.Cancelled {
 			t.Error("result not marked cancelled")
 		}
+		// Cancelled before sign-in: there is no session to sign out.
+		for _, e := range res.Events {
+			if e.Step == StepSignOut {
+				t.Errorf("a sign-out step (%s) in a run cancelled before sign-in", e.Phase)
+			}
+		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not stop after cancel")
 	}

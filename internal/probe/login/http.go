@@ -31,9 +31,17 @@ type response struct {
 
 // netError classifies a transport failure.
 type netError struct {
-	class string // unreachable, timeout
+	class string // unreachable, timeout, dropped, cancelled
 	msg   string
 }
+
+// Classes of netError that are not plain unreachability.
+const (
+	// netDropped: the server took the connection (and the request) and
+	// closed or reset it without a complete answer. The host is reachable;
+	// something on the way or the server itself gave up.
+	netDropped = "dropped"
+)
 
 func (e *netError) Error() string { return e.msg }
 
@@ -89,7 +97,13 @@ func do(ctx context.Context, c *http.Client, timeout time.Duration, method, url 
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	r := &response{status: resp.StatusCode, header: resp.Header, elapsed: time.Since(start)}
 	if err != nil {
-		return nil, classifyNet(ctx, err, timeout)
+		ne := classifyNet(ctx, err, timeout)
+		if ne.class == netDropped {
+			// The status line came, the body did not: say how far it got,
+			// since a body cut at a fixed size points at a proxy.
+			ne.msg = fmt.Sprintf("the server closed the connection in the middle of its answer (status %d, after %d bytes of the body): a crash or a proxy timeout cut it off. Read the auth service's (or the proxy's) log", resp.StatusCode, len(data))
+		}
+		return nil, ne
 	}
 	if len(data) > maxBody {
 		data, r.truncated = data[:maxBody], true
@@ -120,6 +134,14 @@ func classifyNet(ctx context.Context, err error, timeout time.Duration) *netErro
 		return &netError{"unreachable", "TLS certificate rejected: " + shortErr(err)}
 	case errors.As(err, &record):
 		return &netError{"unreachable", "TLS handshake failed (is it http, not https?)"}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		// Go reports a connection closed before (or while) the answer
+		// came as a bare EOF, which reads as if nothing was there.
+		return &netError{netDropped, "the server closed the connection before answering: a crash, a proxy timeout, or a server that drops requests it cannot handle. Read the auth service's (or the proxy's) log"}
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return &netError{netDropped, "the server reset the connection before answering: a crash, a proxy or firewall cutting it, or a server that drops requests it cannot handle. Read the auth service's (or the proxy's) log"}
+	case strings.Contains(err.Error(), "malformed HTTP"):
+		return &netError{"unreachable", "the server answered something that is not HTTP (another protocol on that port, or https spoken to an http URL?)"}
 	}
 	return &netError{"unreachable", shortErr(err)}
 }

@@ -42,8 +42,18 @@ type Options struct {
 	// WaitDB, when set, is called by the first step that needs the
 	// database, instead of reading DB and Schema: the check pipeline opens
 	// the connection while the flow signs in, so neither waits for the
-	// other's round trips.
-	WaitDB func(ctx context.Context) (*database.DB, *database.Schema)
+	// other's round trips. Without a connection it says why (a database
+	// that is configured but unreachable is not "no database").
+	WaitDB func(ctx context.Context) (*database.DB, *database.Schema, string)
+	// NoDB says why DB is nil when there is no WaitDB (the console knows
+	// its connection is down); empty: no database was configured.
+	NoDB string
+
+	// KeepSession leaves the test session signed in at the end of the
+	// flow (--keep-session). By default the flow signs it out, so that a
+	// run leaves no live session of the test user behind. A replayed
+	// session is a real user's and is never signed out.
+	KeepSession bool
 
 	// ReplaySession, with a database, replays an existing session ("latest"
 	// or an id) instead of signing in.
@@ -64,6 +74,7 @@ const (
 	StepAPIBearer   = "api-bearer"
 	StepReplayRead  = "replay-read"
 	StepReplayProbe = "replay"
+	StepSignOut     = "sign-out"
 )
 
 // Status of a finished step.
@@ -139,9 +150,23 @@ type run struct {
 	cookieHeader string // what a browser would send after sign-in
 	bearer       string // set-auth-token
 	token        string // unsigned session token
+	// signedIn: sign-in answered 200, so the server holds a session of
+	// the test user that the flow must sign out at its end.
+	signedIn bool
+	// row is the session row as the row lookup found it (rowRead), so
+	// that the sign-out can tell whether the row is gone.
+	row     database.TokenLookup
+	rowRead bool
+	// noDB says why there is no database connection, when there is none.
+	noDB string
 	// byVia is get-session's verdict per credential ("cookie", "bearer
 	// token"), for the API steps.
 	byVia map[string]judged
+
+	// apiClear is login-over-http for --api-url, attached to the first API
+	// step that sent a credential (apiClearDone once decided).
+	apiClear     finding.List
+	apiClearDone bool
 
 	// ahead holds the requests started as soon as sign-in returned: the
 	// checks after it depend only on what sign-in issued, so they travel
@@ -165,6 +190,7 @@ type dbFuture struct {
 	began  time.Time
 	db     *database.DB
 	schema *database.Schema
+	why    string // WaitDB's reason when there is no connection
 	row    database.TokenLookup
 	fs     finding.List
 	err    error
@@ -184,7 +210,7 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Result {
 	if opts.BasePath == "" {
 		opts.BasePath = "/api/auth"
 	}
-	r := &run{ctx: ctx, opts: opts, client: newClient(opts.Client), events: events, res: res, byVia: map[string]judged{}, ahead: map[string]*future{}}
+	r := &run{ctx: ctx, opts: opts, client: newClient(opts.Client), events: events, res: res, byVia: map[string]judged{}, ahead: map[string]*future{}, noDB: opts.NoDB}
 	defer func() {
 		res.Diagnosis = Diagnose(res.Findings, DiagnoseContext{ServerSecret: res.ServerSecret, Signers: signers(opts.Candidates), APIURL: opts.APIURL})
 		if res.Failed() {
@@ -215,16 +241,16 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Result {
 	}
 	for _, step := range steps {
 		if ctx.Err() != nil {
-			res.Cancelled = true
-			return res
+			break
 		}
 		if !step() {
 			break
 		}
 	}
-	if ctx.Err() != nil {
-		res.Cancelled = true
-	}
+	res.Cancelled = ctx.Err() != nil
+	// Last, whatever happened before: a failed or cancelled step must not
+	// leave the test user's session alive.
+	r.stepSignOut()
 	return res
 }
 
@@ -274,7 +300,7 @@ func (r *run) prefetchAfterSignIn() {
 	go func() {
 		defer close(f.done)
 		if wait != nil {
-			db, schema = wait(r.ctx)
+			db, schema, f.why = wait(r.ctx)
 		}
 		f.db, f.schema = db, schema
 		if db == nil || schema == nil || schema.Session == nil || !schema.Session.Has(database.ColToken) {
@@ -368,6 +394,11 @@ func (r *run) netFinding(step string, err error) finding.Finding {
 	if ok && ne.class == "timeout" {
 		return finding.New(finding.ServerTimeout, step, "%s %s: %s (--timeout %s). The server accepted the connection but did not answer: is it hung, or behind a proxy that holds requests?", step, r.base.Host, ne.msg, r.opts.Timeout)
 	}
+	if ok && ne.class == netDropped {
+		// Reached, but no answer: "cannot reach" would send the user
+		// looking at DNS and firewalls.
+		return finding.New(finding.ServerUnreachable, step, "%s: %s took the request, but %s.", step, r.base.Host, ne.msg)
+	}
 	return finding.New(finding.ServerUnreachable, step, "%s: cannot reach %s: %s", step, r.base.Host, err)
 }
 
@@ -403,9 +434,15 @@ func (r *run) stepSignIn() bool {
 	h := http.Header{"Origin": {r.opts.Origin}}
 	resp, err := do(r.ctx, r.client, r.opts.Timeout, http.MethodPost, r.url("/sign-in/email"), h,
 		map[string]any{"email": r.opts.Email, "password": r.opts.Password, "rememberMe": true})
+	// The password went out whenever the server took the request.
+	clear := inClear(StepSignIn, r.url(""), "sign-in sent the test password", "the auth service (BETTER_AUTH_URL or --base-url)")
 	if err != nil {
 		r.recordNet(StepSignIn, viaPassword, err)
-		r.end(StepSignIn, title, t, StatusFail, nil, err.Error(), r.netFinding(StepSignIn, err))
+		fs := finding.List{r.netFinding(StepSignIn, err)}
+		if sent(err) {
+			fs = append(fs, clear...)
+		}
+		r.end(StepSignIn, title, t, StatusFail, nil, err.Error(), fs...)
 		return false
 	}
 	out := Outcome{Step: StepSignIn, Via: viaPassword, HTTPStatus: resp.status, Seen: Describe(resp.status, resp.header, resp.body), Result: Rejected}
@@ -415,8 +452,15 @@ func (r *run) stepSignIn() bool {
 		}
 		r.record(out)
 		f := r.signInFinding(resp, out.Seen)
-		r.end(StepSignIn, title, t, StatusFail, resp, f.Message, f)
+		r.end(StepSignIn, title, t, StatusFail, resp, f.Message, append(finding.List{f}, clear...)...)
 		return false
+	}
+	// From here on the server holds a session of the test user, whatever
+	// the answer carried: the flow signs it out at its end.
+	r.signedIn = true
+	status, detail := StatusOK, "signed in as "+r.opts.Email
+	if len(clear) > 0 {
+		status, detail = StatusWarn, detail+"; "+clear[0].Message
 	}
 	iss := r.decodeIssued(resp)
 	if iss.signed == nil {
@@ -424,13 +468,44 @@ func (r *run) stepSignIn() bool {
 		// step says why (login-no-cookie).
 		out.Seen += " without a session cookie or set-auth-token"
 		r.record(out)
-		r.end(StepSignIn, title, t, StatusWarn, resp, "answered "+out.Seen)
+		r.end(StepSignIn, title, t, StatusWarn, resp, "answered "+out.Seen, clear...)
 		return r.stepCookie(resp, iss)
 	}
 	out.Result = Accepted
 	r.record(out)
-	r.end(StepSignIn, title, t, StatusOK, resp, "signed in as "+r.opts.Email)
+	r.end(StepSignIn, title, t, status, resp, detail, clear...)
 	return r.stepCookie(resp, iss)
+}
+
+// inClear is login-over-http for a credential sent to rawURL when that is
+// plain http to a host other than loopback (anyone on the path reads it);
+// nil otherwise. what is the sending, service names where the URL comes
+// from.
+func inClear(step, rawURL, what, service string) finding.List {
+	u, err := url.Parse(rawURL)
+	if err != nil || !strings.EqualFold(u.Scheme, "http") || u.Host == "" || probe.IsLoopbackHost(u.Hostname()) {
+		return nil
+	}
+	var fs finding.List
+	fs.Add(finding.LoginOverHTTP, step,
+		"%s to %s over plain http: anyone on the network path can read it. Use the https URL of %s.",
+		what, textsafe.URL(u.Scheme+"://"+u.Host), service)
+	return fs
+}
+
+// take returns *fs and empties it: a finding about the run as a whole
+// (login-over-http) is attached to the first step it applies to only.
+func take(fs *finding.List) finding.List {
+	out := *fs
+	*fs = nil
+	return out
+}
+
+// sent reports whether a request that failed with err had gone out: the
+// server took it and then timed out or dropped the connection.
+func sent(err error) bool {
+	ne, ok := err.(*netError)
+	return ok && (ne.class == "timeout" || ne.class == netDropped)
 }
 
 // viaPassword is how sign-in presents its credential.
@@ -823,8 +898,24 @@ const (
 func (r *run) awaitDB() {
 	if w := r.opts.WaitDB; w != nil {
 		r.opts.WaitDB = nil
-		r.opts.DB, r.opts.Schema = w(r.ctx)
+		var why string
+		r.opts.DB, r.opts.Schema, why = w(r.ctx)
+		if why != "" {
+			r.noDB = why
+		}
 	}
+}
+
+// dbMissing says why the steps that need the database cannot use it:
+// none configured, configured but unreachable, or no session table.
+func (r *run) dbMissing() string {
+	switch {
+	case r.opts.DB != nil:
+		return "the database has no session table (see db-schema-missing)"
+	case r.noDB != "":
+		return r.noDB
+	}
+	return "no database configured (--database-url)"
 }
 
 func (r *run) stepDatabase() bool {
@@ -835,11 +926,14 @@ func (r *run) stepDatabase() bool {
 		r.dbAhead = nil
 		<-ahead.done
 		r.opts.DB, r.opts.Schema, t = ahead.db, ahead.schema, ahead.began
+		if ahead.why != "" {
+			r.noDB = ahead.why
+		}
 	} else {
 		r.awaitDB()
 	}
 	if r.opts.DB == nil || r.opts.Schema == nil || r.opts.Schema.Session == nil {
-		r.end(StepDatabase, title, t, StatusSkip, nil, "no database configured (--database-url)")
+		r.end(StepDatabase, title, t, StatusSkip, nil, r.dbMissing())
 		return true
 	}
 	if !r.opts.Schema.Session.Has(database.ColToken) {
@@ -864,6 +958,7 @@ func (r *run) stepDatabase() bool {
 		r.end(StepDatabase, title, t, StatusFail, nil, f.Message, f)
 		return true
 	}
+	r.row, r.rowRead = row, true
 	detail := "no row"
 	if row.Found {
 		detail = fmt.Sprintf("session %s of %s, expires %s", row.SessionID, row.Email, row.ExpiresAt.Local().Format(time.DateTime))
@@ -903,6 +998,11 @@ func (r *run) api(step, title string, h http.Header, via string) {
 	h.Set("Origin", r.opts.Origin)
 	api := textsafe.URL(r.opts.APIURL)
 	resp, t, err := r.get(step, r.opts.APIURL, h, t)
+	if !r.apiClearDone && (err == nil || sent(err)) {
+		r.apiClearDone = true
+		r.apiClear = inClear(step, r.opts.APIURL, "the API steps sent the session (its cookie or bearer token)", "your API (--api-url)")
+	}
+	clear := take(&r.apiClear)
 	if err != nil {
 		r.recordNet(step, via, err)
 		ne, _ := err.(*netError)
@@ -911,7 +1011,7 @@ func (r *run) api(step, title string, h http.Header, via string) {
 			id = finding.ServerTimeout
 		}
 		f := finding.New(id, step, "the API %s: %s", api, err)
-		r.end(step, title, t, StatusFail, nil, f.Message, f)
+		r.end(step, title, t, StatusFail, nil, f.Message, append(finding.List{f}, clear...)...)
 		return
 	}
 	o := JudgeAPI(resp.status, resp.header, resp.body)
@@ -933,7 +1033,11 @@ func (r *run) api(step, title string, h http.Header, via string) {
 		if asked && !gsOK {
 			detail += "; " + gsSays + ", so the API does not validate it the way BetterAuth does"
 		}
-		r.end(step, title, t, StatusOK, resp, detail)
+		status := StatusOK
+		if len(clear) > 0 {
+			status, detail = StatusWarn, detail+"; "+clear[0].Message
+		}
+		r.end(step, title, t, status, resp, detail, clear...)
 		return
 	}
 	var fs finding.List
@@ -957,13 +1061,13 @@ func (r *run) api(step, title string, h http.Header, via string) {
 			api, why, via)
 	}
 	if len(fs) > 0 {
-		r.end(step, title, t, StatusFail, resp, fs[0].Message, fs...)
+		r.end(step, title, t, StatusFail, resp, fs[0].Message, append(fs, clear...)...)
 		return
 	}
 	// get-session refused this credential as well: the API agrees with
 	// BetterAuth, and get-session's findings explain both.
 	detail := fmt.Sprintf("the API answered %s; %s, so this says nothing about the API", o.Seen, gsSays)
-	r.end(step, title, t, StatusWarn, resp, detail, gs.fs...)
+	r.end(step, title, t, StatusWarn, resp, detail, append(append(finding.List{}, gs.fs...), clear...)...)
 }
 
 // signers lists the labels of the sources that have a current secret.

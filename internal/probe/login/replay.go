@@ -29,6 +29,9 @@ func (r *run) stepReplay() bool {
 	r.awaitDB()
 	if r.opts.DB == nil || r.opts.Schema == nil || r.opts.Schema.Session == nil {
 		f := finding.New(finding.DBUnreachable, StepReplayRead, "session replay needs the database: pass --database-url (or DATABASE_URL in an env file).")
+		if r.opts.DB != nil || r.noDB != "" {
+			f = finding.New(finding.DBUnreachable, StepReplayRead, "session replay needs the database, and %s.", r.dbMissing())
+		}
 		r.end(StepReplayRead, title, t, StatusFail, nil, f.Message, f)
 		return false
 	}
@@ -63,6 +66,8 @@ func (r *run) stepReplay() bool {
 		last    Outcome // the last rejection, when nothing is accepted
 	)
 	rowInvalid := false
+	// A replay sends a real user's session: in clear over plain http.
+	clear := inClear(StepReplayProbe, r.url(""), "the replay sent a real user's session", "the auth service (BETTER_AUTH_URL or --base-url)")
 	for _, fp := range order {
 		if r.ctx.Err() != nil {
 			return false
@@ -76,7 +81,11 @@ func (r *run) stepReplay() bool {
 			if acc == nil {
 				r.recordNet(StepReplayProbe, viaCookie, err)
 			}
-			r.end(StepReplayProbe, title, t, StatusFail, nil, err.Error(), r.netFinding(StepReplayProbe, err))
+			fs := finding.List{r.netFinding(StepReplayProbe, err)}
+			if sent(err) {
+				fs = append(fs, take(&clear)...)
+			}
+			r.end(StepReplayProbe, title, t, StatusFail, nil, err.Error(), fs...)
 			return false
 		}
 		o := JudgeGetSession(resp.status, resp.header, resp.body)
@@ -90,7 +99,12 @@ func (r *run) stepReplay() bool {
 				acc = &replayed{cand: c, out: o}
 				r.record(o)
 			}
-			r.end(StepReplayProbe, title, t, StatusOK, resp, "accepted: the server signs with this secret (answered "+sessionSummary(resp.body)+")")
+			status, detail := StatusOK, "accepted: the server signs with this secret (answered "+sessionSummary(resp.body)+")"
+			fs := take(&clear)
+			if len(fs) > 0 {
+				status, detail = StatusWarn, detail+"; "+fs[0].Message
+			}
+			r.end(StepReplayProbe, title, t, status, resp, detail, fs...)
 		case nullAnswer(o) && o.Cleared:
 			// The signature passed; the row did not (expired or deleted meanwhile).
 			for _, m := range byFP[fp] {
@@ -100,14 +114,14 @@ func (r *run) stepReplay() bool {
 			if acc == nil {
 				last = o
 			}
-			r.end(StepReplayProbe, title, t, StatusWarn, resp, "signature accepted, but the server answered "+o.Seen+" and cleared the cookie: its database has no valid row for this session")
+			r.end(StepReplayProbe, title, t, StatusWarn, resp, "signature accepted, but the server answered "+o.Seen+" and cleared the cookie: its database has no valid row for this session", take(&clear)...)
 		case nullAnswer(o):
 			// Expected for every candidate but the server's own: not a
 			// problem, and not acceptance either, so not ✓.
 			if acc == nil {
 				last = o
 			}
-			r.end(StepReplayProbe, title, t, StatusSkip, resp, "rejected (null): not this secret (answered "+o.Seen+")")
+			r.end(StepReplayProbe, title, t, StatusSkip, resp, "rejected (null): not this secret (answered "+o.Seen+")", take(&clear)...)
 		default:
 			// 5xx, a page that is not get-session's, a redirect or a 4xx:
 			// the answer does not come from BetterAuth's signature check,
@@ -116,7 +130,7 @@ func (r *run) stepReplay() bool {
 				r.record(o)
 			}
 			fs := r.getSessionFindings(StepReplayProbe, "replayed cookie", o, resp)
-			r.end(StepReplayProbe, title, t, StatusFail, resp, fs[0].Message, fs...)
+			r.end(StepReplayProbe, title, t, StatusFail, resp, fs[0].Message, append(fs, take(&clear)...)...)
 			return false
 		}
 	}

@@ -3,6 +3,7 @@ package login
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -97,6 +98,13 @@ func TestReplayTriesTheAPI(t *testing.T) {
 		}
 		if got := strings.Join(res.ServerSecret, ","); got != "auth.env" {
 			t.Errorf("server secret %q", got)
+		}
+		// A replayed session is a real user's: never signed out.
+		if e := lastEnd(t, res, StepSignOut); e.Status != StatusSkip || !strings.Contains(e.Detail, "real user's") || e.HTTPStatus != 0 {
+			t.Errorf("sign-out step of a replay: %s %d %q", e.Status, e.HTTPStatus, e.Detail)
+		}
+		if after := sessionTokens(t, dsn); strings.Join(slices.Sorted(slices.Values(after)), ",") != strings.Join(slices.Sorted(slices.Values(tokens)), ",") {
+			t.Errorf("the replay changed the session rows: %d before, %d after", len(tokens), len(after))
 		}
 		return res
 	}

@@ -4,8 +4,6 @@ package textsafe
 
 import (
 	"fmt"
-	"net/url"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -84,46 +82,4 @@ func Wrap(s string, width int) []string {
 		lines = append(lines, cur.String())
 	}
 	return lines
-}
-
-// URL shows a URL without what must not reach a screen: the user:password
-// part and the query (reset, verify and callback links carry ?token=…). A
-// string that is not an absolute URL is only cleaned.
-func URL(s string) string {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || u.Host == "" {
-		return Clean(s)
-	}
-	u.User = nil
-	hadQuery := u.RawQuery != "" || u.Fragment != ""
-	u.RawQuery, u.Fragment, u.RawFragment = "", "", ""
-	out := u.String()
-	if hadQuery {
-		out += "?…"
-	}
-	return Clean(out)
-}
-
-// credential matches the values of things that authenticate: cookie and
-// token assignments, Bearer headers, set-auth-token. Log lines keep only a
-// prefix of them.
-var credential = regexp.MustCompile(`(?i)((?:session_token|session_data|dont_remember|set-auth-token|token|secret|password|authorization)["']?\s*[=:]\s*["']?(?:bearer\s+)?|bearer\s+)([A-Za-z0-9._~+/%=-]{8,})`)
-
-// RedactCredentials shortens credential values in free text (a server's
-// log line) to their first six characters.
-func RedactCredentials(s string) string {
-	return credential.ReplaceAllStringFunc(s, func(m string) string {
-		sub := credential.FindStringSubmatch(m)
-		return sub[1] + sub[2][:6] + "…"
-	})
-}
-
-// TokenPrefix shows enough of a session token to match it by eye against a
-// database row or a log line, and not enough to use it.
-func TokenPrefix(token string) string {
-	const n = 6
-	if len(token) <= n {
-		return strings.Repeat("•", len(token))
-	}
-	return token[:n] + "…"
 }
