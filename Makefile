@@ -7,7 +7,7 @@ BA_DIR   := testdata/betterauth
 FUZZTIME ?= 30s
 FUZZ_TARGETS := FuzzParseInput FuzzAnalyzeSetCookie FuzzDecodeCache FuzzDecode
 
-.PHONY: all deps build test vet fmt-check check-fixtures fixtures fuzz bench demo clean
+.PHONY: all deps build test vet fmt-check imports-check check-fixtures fixtures fuzz bench demo clean
 
 all: build
 
@@ -25,6 +25,13 @@ deps:
 
 fmt-check:
 	@out=$$(gofmt -l cmd internal); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## imports-check: goimports (pinned; installed into GOPATH/bin on first use)
+## with the project's grouping: standard library, third party, then ours.
+GOIMPORTS := $(shell $(GO) env GOPATH)/bin/goimports
+imports-check:
+	@[ -x "$(GOIMPORTS)" ] || $(GO) install golang.org/x/tools/cmd/goimports@v0.52.0
+	@out=$$($(GOIMPORTS) -local github.com/authtui/authtui -l cmd internal); if [ -n "$$out" ]; then echo "goimports needed:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet ./...

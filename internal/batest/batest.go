@@ -35,7 +35,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/authtui/authtui/internal/testenv"
 	"io"
 	"net"
 	"net/http"
@@ -51,6 +50,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/authtui/authtui/internal/testenv"
 )
 
 // FixtureSecret is the BETTER_AUTH_SECRET a server gets when Options sets

@@ -36,7 +36,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/authtui/authtui/internal/testenv"
 	"net"
 	"net/url"
 	"os"
@@ -52,6 +51,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/authtui/authtui/internal/testenv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"

@@ -9,10 +9,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/authtui/authtui/internal/probe/textsafe"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/authtui/authtui/internal/probe/textsafe"
 
 	jose "github.com/go-jose/go-jose/v4"
 )
@@ -205,7 +206,7 @@ func matchOf(c Candidate) CacheMatch {
 
 func decodeJWT(value string, cands []Candidate, now time.Time) CacheReport {
 	rep := CacheReport{Strategy: StrategyJWT, Matches: []CacheMatch{}}
-	obj, err := jose.ParseSigned(value, []jose.SignatureAlgorithm{jose.HS256, jose.HS384, jose.HS512, jose.RS256, jose.ES256, jose.EdDSA})
+	obj, err := jose.ParseSignedCompact(value, []jose.SignatureAlgorithm{jose.HS256, jose.HS384, jose.HS512, jose.RS256, jose.ES256, jose.EdDSA})
 	if err != nil {
 		rep.Problem = "not a valid JWS: " + joseProblem(err)
 		return rep
@@ -260,7 +261,7 @@ func JWEKeyID(key []byte) string {
 
 func decodeJWE(value string, cands []Candidate, now time.Time) CacheReport {
 	rep := CacheReport{Strategy: StrategyJWE, Matches: []CacheMatch{}}
-	obj, err := jose.ParseEncrypted(value,
+	obj, err := jose.ParseEncryptedCompact(value,
 		[]jose.KeyAlgorithm{jose.DIRECT},
 		[]jose.ContentEncryption{jose.A256CBC_HS512, jose.A256GCM})
 	if err != nil {

@@ -2,11 +2,12 @@ package probe
 
 import (
 	"encoding/json"
-	"github.com/authtui/authtui/internal/probe/textsafe"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authtui/authtui/internal/probe/textsafe"
 
 	"github.com/authtui/authtui/internal/probe/finding"
 )

@@ -2,10 +2,11 @@ package ui
 
 import (
 	"context"
-	"github.com/authtui/authtui/internal/probe/database"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authtui/authtui/internal/probe/database"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"

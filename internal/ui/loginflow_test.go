@@ -1,11 +1,12 @@
 package ui
 
 import (
-	"github.com/authtui/authtui/internal/testenv"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authtui/authtui/internal/testenv"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"

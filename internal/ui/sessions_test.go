@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/authtui/authtui/internal/probe/textsafe"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authtui/authtui/internal/probe/textsafe"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"

@@ -3,13 +3,14 @@ package database
 import (
 	"context"
 	"fmt"
-	"github.com/authtui/authtui/internal/testenv"
 	"net"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authtui/authtui/internal/testenv"
 
 	"github.com/jackc/pgx/v5"
 

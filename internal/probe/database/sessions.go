@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/authtui/authtui/internal/probe/textsafe"
 	"strings"
 	"time"
+
+	"github.com/authtui/authtui/internal/probe/textsafe"
 
 	"github.com/jackc/pgx/v5"
 

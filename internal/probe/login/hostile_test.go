@@ -2,13 +2,14 @@ package login
 
 import (
 	"context"
-	"github.com/authtui/authtui/internal/testenv"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authtui/authtui/internal/testenv"
 
 	"github.com/authtui/authtui/internal/probe/finding"
 )
