@@ -2,20 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -159,7 +151,7 @@ func TestDBURLWithOptions(t *testing.T) {
 // certificate (sslmode prefer or require) is not shown as plain "TLS on".
 func TestDBCommandTLSVerification(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	ca := withServerTLS(t, dsn)
+	ca := pgtest.WithTLS(t, dsn)
 	mode := func(q string) string { return strings.Replace(dsn, "sslmode=disable", q, 1) }
 	for _, tc := range []struct{ url, text, json string }{
 		{mode("sslmode=require"), "TLS, certificate not verified (TLSv1.", `"tls_verify": "none"`},
@@ -179,109 +171,4 @@ func TestDBCommandTLSVerification(t *testing.T) {
 			t.Errorf("check %s: want %q\n%s%s", tc.url, tc.text, r.stdout, r.stderr)
 		}
 	}
-}
-
-// withServerTLS turns TLS on in the test cluster with a fresh self-signed
-// certificate for 127.0.0.1 until the test ends, and returns the
-// certificate's path for sslrootcert. (The same helper as in
-// internal/probe/database's tests: the files are written by the server
-// itself, COPY … TO into its data directory, so it works as root or not;
-// only pgtest's throwaway cluster is touched, and pgtest's URLs say
-// sslmode=disable, so other tests do not notice.)
-func withServerTLS(t *testing.T, dsn string) string {
-	t.Helper()
-	if os.Getenv(pgtest.EnvDatabaseURL) != "" {
-		t.Skip("TLS is switched on only in pgtest's own throwaway cluster")
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "authtui test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
-		IsCA: true, BasicConstraintsValid: true,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
-	ca := filepath.Join(t.TempDir(), "root.crt")
-	if err := os.WriteFile(ca, certPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	c, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn, err := pgx.Connect(c, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	var dir string
-	if err := conn.QueryRow(c, "SELECT current_setting('data_directory')").Scan(&dir); err != nil {
-		t.Fatal(err)
-	}
-	write := func(path string, data []byte) { // PEM holds nothing COPY escapes
-		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-		if _, err := conn.Exec(c, "COPY (SELECT unnest(ARRAY['"+strings.Join(lines, "','")+"'])) TO '"+path+"'"); err != nil {
-			t.Fatalf("writing %s: %v", filepath.Base(path), err)
-		}
-	}
-	crt, keyPath := filepath.Join(dir, "authtui-test.crt"), filepath.Join(dir, "authtui-test.key")
-	write(crt, certPEM)
-	write(keyPath, keyPEM)
-	// COPY leaves files readable by all, which the server refuses for a key.
-	if err := os.Chmod(keyPath, 0o600); err != nil {
-		t.Skipf("cannot make the key private (%v): the data directory is not ours", err)
-	}
-	sslOn := func(conn *pgx.Conn, on bool) {
-		stmts := []string{"ALTER SYSTEM RESET ssl", "ALTER SYSTEM RESET ssl_cert_file", "ALTER SYSTEM RESET ssl_key_file"}
-		if on {
-			stmts = []string{"ALTER SYSTEM SET ssl_cert_file = '" + crt + "'", "ALTER SYSTEM SET ssl_key_file = '" + keyPath + "'", "ALTER SYSTEM SET ssl = on"}
-		}
-		for _, s := range append(stmts, "SELECT pg_reload_conf()") {
-			if _, err := conn.Exec(context.Background(), s); err != nil {
-				t.Fatalf("%s: %v", s, err)
-			}
-		}
-		// The postmaster reloads asynchronously: wait until new
-		// connections see the change.
-		req := strings.Replace(dsn, "sslmode=disable", "sslmode=require", 1)
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			cc, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			probe, err := pgx.Connect(cc, req)
-			if err == nil {
-				probe.Close(cc)
-			}
-			cancel()
-			if (err == nil) == on {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("ssl=%v did not take effect: %v", on, err)
-			}
-		}
-	}
-	sslOn(conn, true)
-	t.Cleanup(func() {
-		c, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		conn, err := pgx.Connect(c, dsn)
-		if err != nil {
-			t.Errorf("turning TLS off again: %v", err)
-			return
-		}
-		defer conn.Close(context.Background())
-		sslOn(conn, false)
-	})
-	return ca
 }

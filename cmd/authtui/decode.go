@@ -116,7 +116,7 @@ func lookupTokens(a *app, d *dbFlags, sources []probe.Source, rep *probe.DecodeR
 	if err != nil || schema.Session == nil {
 		return "no session table"
 	}
-	if err := rep.LookupTokens(ctx, db, schema); err != nil {
+	if err := rep.LookupTokens(ctx, tokenLooker(db, schema)); err != nil {
 		fmt.Fprintf(a.stderr, "authtui decode: %s\n", textsafe.Safe(err.Error()))
 		return "lookup failed"
 	}
@@ -346,4 +346,13 @@ func attrLine(sc *probe.SetCookieReport) string {
 		parts = append(parts, "CLEARED")
 	}
 	return strings.Join(parts, "; ")
+}
+
+// tokenLooker looks tokens up in db's session table, for
+// (*probe.DecodeReport).LookupTokens.
+func tokenLooker(db *database.DB, schema *database.Schema) probe.TokenLooker {
+	return probe.TokenLookerFunc(func(ctx context.Context, token, source string) (probe.TokenLookup, finding.List, error) {
+		row, fs, err := db.LookupToken(ctx, schema, token, source)
+		return probe.TokenLookup(row), fs, err
+	})
 }

@@ -143,7 +143,7 @@ Examples:
 		}
 		if c.json {
 			writeJSONLine(a.stdout, e.Login)
-		} else if e.Login.Phase == "end" {
+		} else if e.Login.Phase == login.PhaseEnd {
 			writeEvent(a.stdout, st, *e.Login)
 		}
 	})
@@ -318,7 +318,7 @@ Example:
 				loginStarted = true
 				fmt.Fprintf(a.stdout, "%s== Login flow%s\n", st.bold, st.reset)
 			}
-			if e.Login.Phase == "end" {
+			if e.Login.Phase == login.PhaseEnd {
 				writeEvent(a.stdout, st, *e.Login)
 			}
 		}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/authtui/authtui/internal/probe/textsafe"
 
-	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 )
 
@@ -83,7 +82,7 @@ type CookieReport struct {
 	SetCookie   *SetCookieReport `json:"set_cookie,omitempty"`
 	// SessionRow is what the database says of the token, when a database
 	// was configured and reachable.
-	SessionRow *database.TokenLookup `json:"session_row,omitempty"`
+	SessionRow *TokenLookup `json:"session_row,omitempty"`
 	token      string
 }
 
@@ -895,12 +894,13 @@ func checkName(fs *finding.List, name string, p NameParts, site SiteContext, wan
 }
 
 // LookupTokens asks the database about every distinct session token in the
-// report and attaches the answers; it is the caller's to open db.
-func (r *DecodeReport) LookupTokens(ctx context.Context, db *database.DB, schema *database.Schema) error {
+// report and attaches the answers; it is the caller's to open the database
+// behind db.
+func (r *DecodeReport) LookupTokens(ctx context.Context, db TokenLooker) error {
 	// The cookies listed are bounded, and so are the findings of their rows.
 	found := newBoundedFindings(&r.Findings)
 	defer func() { r.FindingsOmitted += found.close() }()
-	seen := map[string]*database.TokenLookup{}
+	seen := map[string]*TokenLookup{}
 	for i := range r.Cookies {
 		c := &r.Cookies[i]
 		if c.token == "" || (c.Kind != KindSessionToken && c.Kind != KindBearer) {
@@ -910,7 +910,7 @@ func (r *DecodeReport) LookupTokens(ctx context.Context, db *database.DB, schema
 			c.SessionRow = prev
 			continue
 		}
-		row, fs, err := db.LookupToken(ctx, schema, c.token, label(InputItem{Name: c.Name, From: c.From}))
+		row, fs, err := db.LookupToken(ctx, c.token, label(InputItem{Name: c.Name, From: c.From}))
 		if err != nil {
 			return err
 		}
@@ -928,7 +928,7 @@ func (r *DecodeReport) LookupTokens(ctx context.Context, db *database.DB, schema
 // stays signed in until the cache expires; the reverse, an unusable cache
 // in front of a valid row, only costs a database read.
 func (r *DecodeReport) checkCacheAgainstRows() {
-	rows := map[string]*database.TokenLookup{}
+	rows := map[string]*TokenLookup{}
 	for _, c := range r.Cookies {
 		if c.SessionRow != nil {
 			rows[c.token] = c.SessionRow

@@ -48,7 +48,7 @@ type Model struct {
 
 	status    string
 	statusErr bool
-	statusSeq int
+	statusSeq generation
 
 	findingsScroll int
 
@@ -94,7 +94,7 @@ func (m *Model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-type statusClearMsg struct{ seq int }
+type statusClearMsg struct{ seq generation }
 
 // Update routes: keys to the overlay, the capturing pane, the global keys
 // or the focused pane, in that order; everything else to every pane. The
@@ -137,12 +137,11 @@ func (m *Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.MouseWheelMsg:
 		return m, m.panes[m.focus].Update(msg)
 	case StatusMsg:
-		m.statusSeq++
+		seq := m.statusSeq.next()
 		m.status, m.statusErr = msg.Text, msg.Error
-		seq := m.statusSeq
 		return m, tea.Tick(4*time.Second, func(time.Time) tea.Msg { return statusClearMsg{seq} })
 	case statusClearMsg:
-		if msg.seq == m.statusSeq {
+		if m.statusSeq.current(msg.seq) {
 			m.status = ""
 		}
 		return m, nil

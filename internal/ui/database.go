@@ -53,7 +53,7 @@ type databasePane struct {
 	state dbState
 	// gen counts connection attempts. Every timer and result carries the
 	// gen it was started for; a newer attempt makes the older ones stale.
-	gen int
+	gen generation
 
 	db      *database.DB
 	schema  *database.Schema
@@ -77,7 +77,7 @@ type databasePane struct {
 // Pane-private messages; gen ties each to the attempt that started it.
 type (
 	dbConnectedMsg struct {
-		gen      int
+		gen      generation
 		db       *database.DB
 		schema   *database.Schema
 		findings finding.List
@@ -86,16 +86,16 @@ type (
 		ping     time.Duration
 		err      *database.ConnectError
 	}
-	dbTickMsg    struct{ gen int }
+	dbTickMsg    struct{ gen generation }
 	dbRefreshMsg struct {
-		gen     int
+		gen     generation
 		ping    time.Duration
 		pingErr error
 		health  database.Health
 		infoErr error
 	}
-	dbRetryMsg     struct{ gen int }
-	dbCountdownMsg struct{ gen int }
+	dbRetryMsg     struct{ gen generation }
+	dbCountdownMsg struct{ gen generation }
 )
 
 func newDatabasePane(cfg *Config, st Styles) *databasePane {
@@ -119,7 +119,7 @@ func (p *databasePane) Selection() string { return p.label }
 // close their own connection. pgxpool's Close waits for running queries,
 // so it gets a second at most.
 func (p *databasePane) Close() {
-	p.gen++
+	p.gen.next()
 	if db := p.db; db != nil {
 		p.db = nil
 		done := make(chan struct{})
@@ -195,7 +195,7 @@ func (p *databasePane) options() database.Options {
 
 // connect starts a new attempt, making every older timer and result stale.
 func (p *databasePane) connect() tea.Cmd {
-	p.gen++
+	p.gen.next()
 	p.state = dbConnecting
 	gen, opts, timeout := p.gen, p.options(), p.cfg.Timeout
 	return func() tea.Msg {
@@ -295,7 +295,7 @@ func (p *databasePane) Update(msg tea.Msg) tea.Cmd {
 		return tea.Batch(p.drop(), p.connect())
 
 	case dbConnectedMsg:
-		if msg.gen != p.gen {
+		if !p.gen.current(msg.gen) {
 			return closeDB(msg.db) // a newer attempt superseded this one
 		}
 		if msg.err != nil {
@@ -303,7 +303,7 @@ func (p *databasePane) Update(msg tea.Msg) tea.Cmd {
 			p.state, p.connErr = dbDown, msg.err
 			cmds := []tea.Cmd{p.drop()}
 			// A malformed URL does not fix itself; r or an env edit retries.
-			if msg.err.Class != "config" {
+			if connClass(msg.err.Class) != connConfig {
 				d := p.backoff()
 				p.nextRetry = p.now().Add(d)
 				cmds = append(cmds, p.tick(d, dbRetryMsg{p.gen}), p.tick(time.Second, dbCountdownMsg{p.gen}))
@@ -324,13 +324,13 @@ func (p *databasePane) Update(msg tea.Msg) tea.Cmd {
 		return tea.Batch(closeDB(old), dbReady(db, schema), p.tick(p.cfg.DBInterval, dbTickMsg{p.gen}))
 
 	case dbTickMsg:
-		if msg.gen != p.gen || p.state != dbConnected {
+		if !p.gen.current(msg.gen) || p.state != dbConnected {
 			return nil
 		}
 		return p.refresh()
 
 	case dbRefreshMsg:
-		if msg.gen != p.gen || p.state != dbConnected {
+		if !p.gen.current(msg.gen) || p.state != dbConnected {
 			return nil
 		}
 		if msg.pingErr != nil {
@@ -351,14 +351,14 @@ func (p *databasePane) Update(msg tea.Msg) tea.Cmd {
 		return p.tick(p.cfg.DBInterval, dbTickMsg{p.gen})
 
 	case dbRetryMsg:
-		if msg.gen != p.gen || p.state != dbDown {
+		if !p.gen.current(msg.gen) || p.state != dbDown {
 			return nil
 		}
 		return p.connect()
 
 	case dbCountdownMsg:
 		// Only re-renders the countdown; stops once the retry starts.
-		if msg.gen != p.gen || p.state != dbDown || !p.now().Before(p.nextRetry) {
+		if !p.gen.current(msg.gen) || p.state != dbDown || !p.now().Before(p.nextRetry) {
 			return nil
 		}
 		return p.tick(time.Second, dbCountdownMsg{p.gen})
@@ -426,19 +426,6 @@ func sparkline(samples []time.Duration, w int) string {
 	return b.String()
 }
 
-// fmtDur shows a latency with precision that matters at its scale.
-func fmtDur(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return fmt.Sprintf("%dµs", d.Microseconds())
-	case d < 100*time.Millisecond:
-		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
-	case d < 10*time.Second:
-		return d.Round(time.Millisecond).String()
-	}
-	return d.Round(time.Second).String()
-}
-
 func signedDur(d time.Duration) string {
 	if d < 0 {
 		return "-" + fmtDur(-d)
@@ -478,7 +465,7 @@ func (p *databasePane) Summary(w, h int) string {
 			class = textsafe.Clean(p.connErr.Class)
 		}
 		l := p.st.Err.Render("✗ unreachable (" + class + ")")
-		if p.connErr != nil && p.connErr.Class != "config" {
+		if p.connErr != nil && connClass(p.connErr.Class) != connConfig {
 			l += " " + p.retryIn()
 		}
 		lines = append(lines, l, textsafe.Clean(p.label))
@@ -493,7 +480,7 @@ func (p *databasePane) View(w, h int) string {
 	case dbWaiting:
 		lines = append(lines, p.st.Dim.Render("Waiting for the env files (DATABASE_URL)…"))
 	case dbNone:
-		for i, l := range dbWrap("! no database configured: start with --database-url or set DATABASE_URL in an env file.", w) {
+		for i, l := range textsafe.Wrap("! no database configured: start with --database-url or set DATABASE_URL in an env file.", w) {
 			if i == 0 {
 				l = p.st.Warn.Render(l)
 			}
@@ -507,7 +494,7 @@ func (p *databasePane) View(w, h int) string {
 	case dbDown:
 		ce := p.connErr
 		lines = append(lines, p.st.Err.Render("✗ unreachable ("+textsafe.Clean(ce.Class)+"): ")+textsafe.Clean(ce.Message))
-		if ce.Class == "config" {
+		if connClass(ce.Class) == connConfig {
 			lines = append(lines, "fix the URL, then press r (or edit the env file)")
 		} else {
 			lines = append(lines, fmt.Sprintf("attempt %d failed; %s · r retries now", p.failures, p.retryIn()))
@@ -596,31 +583,16 @@ func (p *databasePane) connectedView(lines *[]string, row func(string, string), 
 		*lines = append(*lines, "", p.st.Bold.Render("Findings"))
 		for _, f := range fs {
 			*lines = append(*lines, p.st.Severity(f.Severity)+" "+p.st.Bold.Render(string(f.ID)))
-			for _, l := range dbWrap(textsafe.Clean(f.Message), w-7) {
+			for _, l := range textsafe.Wrap(textsafe.Clean(f.Message), w-7) {
 				*lines = append(*lines, "       "+l)
 			}
 		}
 	}
 }
 
-// dbWrap wraps plain text at spaces to width w (at least 10).
-func dbWrap(s string, w int) []string {
-	w = max(w, 10)
-	var out []string
-	line := ""
-	for _, word := range strings.Fields(s) {
-		switch {
-		case line == "":
-			line = word
-		case len([]rune(line))+1+len([]rune(word)) > w:
-			out = append(out, line)
-			line = word
-		default:
-			line += " " + word
-		}
-	}
-	if line != "" {
-		out = append(out, line)
-	}
-	return out
-}
+// connClass is a database.ConnectError's Class. Only the one that the pane
+// treats apart is named here.
+type connClass string
+
+// connConfig is a malformed URL or option: it does not fix itself.
+const connConfig connClass = "config"

@@ -46,9 +46,9 @@ type inspectorPane struct {
 	db         *database.DB
 	schema     *database.Schema
 
-	seq      int  // of the latest decode; older results are dropped
-	decoding bool // a decode for seq is in flight
-	lookup   bool // a token lookup for seq is in flight
+	seq      generation // of the latest decode; older results are dropped
+	decoding bool       // a decode for seq is in flight
+	lookup   bool       // a token lookup for seq is in flight
 	cancel   context.CancelFunc
 	result   *inspResult
 	scroll   int
@@ -71,11 +71,11 @@ type inspectorPane struct {
 // belongs to, so a slow decode of an old paste never overwrites a new one.
 type (
 	inspDecodedMsg struct {
-		seq int
+		seq generation
 		res *inspResult
 	}
 	inspLookedUpMsg struct {
-		seq int
+		seq generation
 		res *inspResult
 	}
 )
@@ -224,14 +224,14 @@ func (p *inspectorPane) Update(msg tea.Msg) tea.Cmd {
 			return p.decode(false)
 		}
 	case inspDecodedMsg:
-		if msg.seq != p.seq {
+		if !p.seq.current(msg.seq) {
 			return nil
 		}
 		p.decoding, p.rawKind = false, msg.res.kind
 		p.setResult(msg.res)
 		return p.lookupCmd()
 	case inspLookedUpMsg:
-		if msg.seq != p.seq {
+		if !p.seq.current(msg.seq) {
 			return nil
 		}
 		p.lookup = false
@@ -318,7 +318,7 @@ func (p *inspectorPane) accept(s string) tea.Cmd {
 }
 
 func (p *inspectorPane) clear() {
-	p.seq++ // drops whatever is in flight
+	p.seq.next() // drops whatever is in flight
 	if p.cancel != nil {
 		p.cancel()
 		p.cancel = nil
@@ -332,7 +332,7 @@ func (p *inspectorPane) clear() {
 // paste); a re-check (new secrets, new database) keeps it on screen until
 // the new one arrives.
 func (p *inspectorPane) decode(fresh bool) tea.Cmd {
-	p.seq++
+	p.seq.next()
 	if p.cancel != nil {
 		p.cancel()
 		p.cancel = nil
@@ -396,7 +396,7 @@ func (p *inspectorPane) lookupCmd() tea.Cmd {
 	return func() tea.Msg {
 		defer cancel()
 		state := "checked"
-		if err := rep.LookupTokens(ctx, db, schema); err != nil {
+		if err := rep.LookupTokens(ctx, tokenLooker(db, schema)); err != nil {
 			state = "lookup failed: " + err.Error()
 			if ctx.Err() == context.DeadlineExceeded {
 				state = fmt.Sprintf("lookup timed out after %s", timeout)
@@ -450,7 +450,7 @@ func inspInputKind(in probe.InputSummary) string {
 // inspBuild formats a report for display. Every string that came from the
 // paste or the database is cleaned and clipped here, once, not per frame.
 func inspBuild(rep probe.DecodeReport, size int, kind string, dbOn bool, dbState string) *inspResult {
-	res := &inspResult{size: size, kind: kind, rep: rep, candidates: len(rep.Candidates), dbState: dbState, url: insClip(textsafe.URL(rep.URL), 120),
+	res := &inspResult{size: size, kind: kind, rep: rep, candidates: len(rep.Candidates), dbState: dbState, url: clip(textsafe.URL(rep.URL), 120),
 		shown: rep.Shown(), found: rep.CookiesFound}
 	if len(rep.Ignored) > 0 {
 		res.ignored = insSafe(strings.Join(rep.Ignored, "; "), 300)
@@ -458,20 +458,20 @@ func inspBuild(rep probe.DecodeReport, size int, kind string, dbOn bool, dbState
 	short := insShortLabels(rep.Candidates)
 	seen := map[string]bool{}
 	for _, c := range rep.Cookies {
-		ic := inspCookie{name: insClip(c.Name, 80), token: c.Token() != "" && (c.Kind == probe.KindSessionToken || c.Kind == probe.KindBearer)}
+		ic := inspCookie{name: clip(c.Name, 80), token: c.Token() != "" && (c.Kind == probe.KindSessionToken || c.Kind == probe.KindBearer)}
 		ic.named = ic.name != ""
 		if !ic.named {
 			ic.name = "(unnamed)"
 		}
-		ic.meta = fmt.Sprintf("%s · %s · %s", c.Kind, insClip(c.From, 40), insBytes(c.Size))
+		ic.meta = fmt.Sprintf("%s · %s · %s", c.Kind, clip(c.From, 40), insBytes(c.Size))
 		add := func(label, text string, tone inspTone) {
 			ic.lines = append(ic.lines, inspLine{label: label, text: text, tone: tone})
 		}
 		if c.TokenPrefix != "" {
-			add("token", insClip(c.TokenPrefix, 12), toneNone)
+			add("token", clip(c.TokenPrefix, 12), toneNone)
 		}
 		if c.Encoding != "" {
-			add("encoding", insClip(c.Encoding, 30), toneDim)
+			add("encoding", clip(c.Encoding, 30), toneDim)
 		}
 		if c.Problem != "" && c.Cache == nil {
 			add("problem", insSafe(c.Problem, 300), toneErr)
@@ -479,7 +479,7 @@ func inspBuild(rep probe.DecodeReport, size int, kind string, dbOn bool, dbState
 		if c.Signature != "" {
 			text, tone := insSignature(c)
 			add("signature", text, tone)
-			if c.Signature == "valid" {
+			if signature(c.Signature) == sigValid {
 				for _, l := range c.VerifiedBy {
 					if s := short[l]; !seen[s] {
 						seen[s] = true
@@ -496,16 +496,16 @@ func inspBuild(rep probe.DecodeReport, size int, kind string, dbOn bool, dbState
 			if ct := ch.Contents; ct != nil {
 				var parts []string
 				if ct.SessionID != "" {
-					parts = append(parts, "session "+insClip(ct.SessionID, 40))
+					parts = append(parts, "session "+clip(ct.SessionID, 40))
 				}
 				if ct.Email != "" {
-					parts = append(parts, insClip(ct.Email, 60))
+					parts = append(parts, clip(ct.Email, 60))
 				}
 				if ct.UserID != "" {
-					parts = append(parts, "user "+insClip(ct.UserID, 40))
+					parts = append(parts, "user "+clip(ct.UserID, 40))
 				}
 				if ct.TokenPrefix != "" {
-					parts = append(parts, "token "+insClip(ct.TokenPrefix, 12))
+					parts = append(parts, "token "+clip(ct.TokenPrefix, 12))
 				}
 				add("contents", strings.Join(parts, " · "), toneNone)
 			}
@@ -553,21 +553,21 @@ func inspBuild(rep probe.DecodeReport, size int, kind string, dbOn bool, dbState
 func insSignature(c probe.CookieReport) (string, inspTone) {
 	var parts []string
 	for _, m := range c.Matches {
-		s := insClip(m.Label, 60)
+		s := clip(m.Label, 60)
 		if m.Version != "" {
-			s += " v" + insClip(m.Version, 10)
+			s += " v" + clip(m.Version, 10)
 		}
 		if m.Role == probe.RoleCurrent || m.Role == probe.RoleDefault {
 			s += " (" + string(m.Role) + ")"
 		} else {
-			s += fmt.Sprintf(" (%s, %s)", insClip(m.Variable, 30), m.Role)
+			s += fmt.Sprintf(" (%s, %s)", clip(m.Variable, 30), m.Role)
 		}
 		parts = append(parts, s)
 	}
-	switch c.Signature {
-	case "valid":
+	switch signature(c.Signature) {
+	case sigValid:
 		return "✓ valid, verified by " + strings.Join(parts, ", "), toneOK
-	case "malformed":
+	case sigMalformed:
 		return "✗ malformed", toneErr
 	default:
 		if len(parts) > 0 {
@@ -578,7 +578,7 @@ func insSignature(c probe.CookieReport) (string, inspTone) {
 }
 
 func insCacheLine(ch *probe.CacheReport) (string, inspTone) {
-	line, tone := insClip(ch.Strategy, 20), toneNone
+	line, tone := clip(ch.Strategy, 20), toneNone
 	if ch.Chunks > 0 {
 		line += fmt.Sprintf(", %d chunks", ch.Chunks)
 	}
@@ -592,9 +592,9 @@ func insCacheLine(ch *probe.CacheReport) (string, inspTone) {
 	if ch.KeyID != "" {
 		k := "unknown key"
 		if ch.KeyIDLabel != "" {
-			k = "key of " + insClip(ch.KeyIDLabel, 60)
+			k = "key of " + clip(ch.KeyIDLabel, 60)
 		}
-		line += ", kid " + insClip(ch.KeyID, 16) + " (" + k + ")"
+		line += ", kid " + clip(ch.KeyID, 16) + " (" + k + ")"
 	}
 	if !ch.Readable {
 		line += ", unreadable"
@@ -608,7 +608,7 @@ func insAttrs(sc *probe.SetCookieReport) string {
 	if ss == "" {
 		ss = "(unset → Lax)"
 	}
-	parts = append(parts, "SameSite="+insClip(ss, 20))
+	parts = append(parts, "SameSite="+clip(ss, 20))
 	if sc.Secure {
 		parts = append(parts, "Secure")
 	}
@@ -619,10 +619,10 @@ func insAttrs(sc *probe.SetCookieReport) string {
 		parts = append(parts, "Partitioned")
 	}
 	if sc.Domain != "" {
-		parts = append(parts, "Domain="+insClip(sc.Domain, 60))
+		parts = append(parts, "Domain="+clip(sc.Domain, 60))
 	}
 	if sc.Path != "" {
-		parts = append(parts, "Path="+insClip(sc.Path, 60))
+		parts = append(parts, "Path="+clip(sc.Path, 60))
 	}
 	switch {
 	case sc.MaxAge != nil:
@@ -643,17 +643,17 @@ func insAttrs(sc *probe.SetCookieReport) string {
 
 // insRow renders a database lookup and names its state the way the
 // findings do.
-func insRow(r *database.TokenLookup) (string, inspTone, string) {
-	id := insClip(r.SessionID, 40)
+func insRow(r *probe.TokenLookup) (string, inspTone, string) {
+	id := clip(r.SessionID, 40)
 	switch {
 	case !r.Found:
 		return "✗ session-not-found: no session row holds this token", toneErr, "session-not-found"
 	case r.Expired:
 		return fmt.Sprintf("✗ session-expired: session %s expired %s", id, r.ExpiresAt.Local().Format(time.DateTime)), toneErr, "session-expired"
 	case !r.UserExists:
-		return fmt.Sprintf("✗ session-user-missing: session %s, user %s is gone", id, insClip(r.UserID, 40)), toneErr, "session-user-missing"
+		return fmt.Sprintf("✗ session-user-missing: session %s, user %s is gone", id, clip(r.UserID, 40)), toneErr, "session-user-missing"
 	default:
-		return fmt.Sprintf("✓ session-valid: session %s of %s until %s", id, insClip(r.Email, 60), r.ExpiresAt.Local().Format(time.DateTime)), toneOK, "session-valid"
+		return fmt.Sprintf("✓ session-valid: session %s of %s until %s", id, clip(r.Email, 60), r.ExpiresAt.Local().Format(time.DateTime)), toneOK, "session-valid"
 	}
 }
 
@@ -696,7 +696,7 @@ func (p *inspectorPane) header() []string {
 		case p.lookup:
 			state = p.st.Accent.Render(" · looking up tokens…")
 		case p.result != nil && p.result.elapsed > 0:
-			state = p.st.Dim.Render(" · decoded in " + lfDur(p.result.elapsed))
+			state = p.st.Dim.Render(" · decoded in " + stepDur(p.result.elapsed))
 		}
 		lines = append(lines, p.st.Bold.Render(what)+state,
 			p.st.Dim.Render(fmt.Sprintf("checked against %d candidate secret(s) · i: type · c: clear", len(p.candidates))))
@@ -750,7 +750,7 @@ func (p *inspectorPane) body(w int) []string {
 		lines = append(lines, p.st.Bold.Render("Findings"))
 		for _, f := range res.sorted {
 			lines = append(lines, p.st.Severity(f.Severity)+" "+p.st.Bold.Render(string(f.ID)))
-			for _, l := range insWrap(f.Message, w-4) {
+			for _, l := range wrap(f.Message, w-4) {
 				lines = append(lines, "    "+p.st.Dim.Render(l))
 			}
 		}
@@ -902,60 +902,15 @@ func (p *inspectorPane) Summary(w, h int) string {
 	return block(strings.Join(lines, "\n"), w, h)
 }
 
-// ---- helpers shared with the login pane ---------------------------------------
-
-// insClip cleans s for the terminal and clips it to n runes. It looks at
-// a bounded prefix only, so a 5 MB cookie name costs no more than a short
-// one.
-func insClip(s string, n int) string {
-	if n <= 0 {
-		return ""
-	}
-	if limit := 4*n + 8; len(s) > limit {
-		s = s[:limit]
-	}
-	return textsafe.Truncate(s, n)
-}
-
-// insSafe is insClip for free text that may quote a credential (a
+// insSafe is clip for free text that may quote a credential (a
 // database error, a finding about a pasted value): cut by textsafe.Redact
-// first. The prefix it looks at is bounded, as insClip's, but larger, so
+// first. The prefix it looks at is bounded, as clip's, but larger, so
 // that a credential is cut whole rather than shown up to the clip.
 func insSafe(s string, n int) string {
 	if limit := 8*n + 256; len(s) > limit {
 		s = s[:limit]
 	}
-	return insClip(textsafe.Redact(s), n)
-}
-
-// insWrap wraps plain text at spaces to w cells, breaking words longer
-// than a line.
-func insWrap(s string, w int) []string {
-	w = max(w, 10)
-	var out []string
-	cur := ""
-	for _, word := range strings.Fields(s) {
-		for ansi.StringWidth(word) > w {
-			if cur != "" {
-				out, cur = append(out, cur), ""
-			}
-			head := ansi.Truncate(word, w, "")
-			out = append(out, head)
-			word = word[len(head):]
-		}
-		switch {
-		case cur == "":
-			cur = word
-		case ansi.StringWidth(cur)+1+ansi.StringWidth(word) > w:
-			out, cur = append(out, cur), word
-		default:
-			cur += " " + word
-		}
-	}
-	if cur != "" {
-		out = append(out, cur)
-	}
-	return out
+	return clip(textsafe.Redact(s), n)
 }
 
 // insBytes shows a size the way a person reads it.
@@ -991,8 +946,25 @@ func insShortLabels(cs []probe.Candidate) map[string]string {
 			if len(labels) > 1 {
 				s = filepath.Join(filepath.Base(filepath.Dir(l)), b)
 			}
-			out[l] = insClip(s, 40)
+			out[l] = clip(s, 40)
 		}
 	}
 	return out
+}
+
+// signature is a probe.CookieReport's Signature, as the decoder sets it.
+type signature string
+
+const (
+	sigValid     signature = "valid"
+	sigMalformed signature = "malformed"
+)
+
+// tokenLooker looks tokens up in db's session table, for
+// (*probe.DecodeReport).LookupTokens.
+func tokenLooker(db *database.DB, schema *database.Schema) probe.TokenLooker {
+	return probe.TokenLookerFunc(func(ctx context.Context, token, source string) (probe.TokenLookup, finding.List, error) {
+		row, fs, err := db.LookupToken(ctx, schema, token, source)
+		return probe.TokenLookup(row), fs, err
+	})
 }

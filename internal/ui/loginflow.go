@@ -35,7 +35,7 @@ type loginPane struct {
 	schema     *database.Schema
 
 	// The current (or last) run. Events of older runs are dropped by id.
-	runID    int
+	runID    generation
 	running  bool
 	cancel   context.CancelFunc
 	events   chan check.Event
@@ -83,11 +83,11 @@ type loginStep struct {
 // Pane-private messages.
 type (
 	loginEventMsg struct {
-		run int
+		run generation
 		ev  login.Event
 	}
 	loginDoneMsg struct {
-		run int
+		run generation
 		res *check.Report
 	}
 )
@@ -148,7 +148,7 @@ func (p *loginPane) Selection() string {
 	if p.result == nil || p.result.Cancelled {
 		return ""
 	}
-	return insClip(p.diagnosis().Verdict, 2000)
+	return clip(p.diagnosis().Verdict, 2000)
 }
 
 // Init starts the log tail, when one is configured.
@@ -185,17 +185,17 @@ func (p *loginPane) Update(msg tea.Msg) tea.Cmd {
 	case DBReadyMsg:
 		p.db, p.schema = msg.DB, msg.Schema
 	case loginEventMsg:
-		if msg.run != p.runID {
+		if !p.runID.current(msg.run) {
 			return nil
 		}
-		if e := msg.ev; e.Step == login.StepSignIn && e.Phase == "end" && (e.Status == login.StatusOK || e.Status == login.StatusWarn) {
+		if e := msg.ev; e.Step == login.StepSignIn && e.Phase == login.PhaseEnd && (e.Status == login.StatusOK || e.Status == login.StatusWarn) {
 			// A session was issued: the run ends by signing it out.
 			p.expected++
 		}
 		p.apply(msg.ev)
 		return p.waitCmd()
 	case loginDoneMsg:
-		if msg.run != p.runID {
+		if !p.runID.current(msg.run) {
 			return nil
 		}
 		if msg.res == nil {
@@ -375,20 +375,20 @@ func (p *loginPane) start(email, password, replay string) tea.Cmd {
 	if p.cancel != nil {
 		p.cancel()
 	}
-	p.runID++
+	p.runID.next()
 	ctx, cancel := context.WithCancel(context.Background())
 	ch, done := make(chan check.Event, 16), make(chan *check.Report, 1)
 	p.running, p.cancel, p.events, p.done = true, cancel, ch, done
 	p.steps, p.notice, p.scroll, p.follow = nil, "", 0, true
 	if replay != "" {
-		p.target = "replaying session " + insClip(replay, 40) + " (a real user's session)"
+		p.target = "replaying session " + clip(replay, 40) + " (a real user's session)"
 		fps := map[string]bool{}
 		for _, c := range p.candidates {
 			fps[c.Fingerprint()] = true
 		}
 		p.expected = 4 + len(fps) // read, probes, identify, API, and the sign-out step that says it is skipped
 	} else {
-		p.target = "as " + insClip(email, 60)
+		p.target = "as " + clip(email, 60)
 		p.expected = 7
 		if cfg.APIURL.Set() {
 			p.expected = 8
@@ -444,9 +444,9 @@ func (p *loginPane) waitCmd() tea.Cmd {
 }
 
 func (p *loginPane) apply(e login.Event) {
-	s := loginStep{step: e.Step, title: insClip(e.Title, 60), status: e.Status, http: e.HTTPStatus, dur: e.Duration,
-		detail: insClip(e.Detail, 400), redirect: insClip(textsafe.URL(e.Redirect), 200)}
-	if e.Phase == "end" {
+	s := loginStep{step: e.Step, title: clip(e.Title, 60), status: e.Status, http: e.HTTPStatus, dur: e.Duration,
+		detail: clip(e.Detail, 400), redirect: clip(textsafe.URL(e.Redirect), 200)}
+	if e.Phase == login.PhaseEnd {
 		for i := len(p.steps) - 1; i >= 0; i-- {
 			if p.steps[i].step == e.Step && p.steps[i].status == login.StatusRunning {
 				p.steps[i] = s
@@ -498,19 +498,6 @@ func (p *loginPane) mark(status string) string {
 	}
 }
 
-func lfDur(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return ""
-	case d < time.Millisecond:
-		return "<1ms"
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	default:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	}
-}
-
 // mainLines is everything above the log tail.
 func (p *loginPane) mainLines(w int) []string {
 	var lines []string
@@ -518,7 +505,7 @@ func (p *loginPane) mainLines(w int) []string {
 	if server == "" {
 		server = "no auth service URL"
 	}
-	head := "server " + insClip(textsafe.URL(server), 100)
+	head := "server " + clip(textsafe.URL(server), 100)
 	if p.target != "" {
 		head += " · " + p.target
 	}
@@ -557,9 +544,9 @@ func (p *loginPane) mainLines(w int) []string {
 		if s.http != 0 {
 			code = fmt.Sprintf("%3d", s.http)
 		}
-		title := insClip(s.title, col)
+		title := clip(s.title, col)
 		title += strings.Repeat(" ", max(0, col-ansi.StringWidth(title)))
-		row := fmt.Sprintf("%s %s %s %6s", p.mark(s.status), title, code, lfDur(s.dur))
+		row := fmt.Sprintf("%s %s %s %6s", p.mark(s.status), title, code, stepDur(s.dur))
 		switch s.status {
 		case login.StatusFail, login.StatusWarn:
 			lines = append(lines, row)
@@ -567,7 +554,7 @@ func (p *loginPane) mainLines(w int) []string {
 			if s.status == login.StatusWarn {
 				style = p.st.Warn
 			}
-			for _, l := range insWrap(s.detail, w-4) {
+			for _, l := range wrap(s.detail, w-4) {
 				lines = append(lines, "    "+style.Render(l))
 			}
 		default:
@@ -597,7 +584,7 @@ func (p *loginPane) mainLines(w int) []string {
 				head = "✗ errors"
 			}
 			lines = append(lines, p.st.Bold.Render("Diagnosis")+"  "+style.Render(head))
-			for _, l := range insWrap(insClip(d.Verdict, 1500), w-2) {
+			for _, l := range wrap(clip(d.Verdict, 1500), w-2) {
 				lines = append(lines, "  "+style.Render(l))
 			}
 		}
@@ -677,7 +664,7 @@ func (p *loginPane) Summary(w, h int) string {
 		default:
 			lines = append(lines, p.st.Err.Render("✗ errors"))
 		}
-		lines = append(lines, p.st.Dim.Render(insClip(d.Verdict, 300)))
+		lines = append(lines, p.st.Dim.Render(clip(d.Verdict, 300)))
 	default:
 		lines = []string{"enter: run login"}
 		if p.dbReady() {

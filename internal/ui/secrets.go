@@ -32,7 +32,7 @@ type secretsPane struct {
 	cursor  int
 	// seq numbers loads: a reload started by a key and one started by a
 	// file change can finish in either order, and only the newest counts.
-	seq int
+	seq generation
 
 	keys struct{ Up, Down key.Binding }
 }
@@ -42,7 +42,7 @@ type (
 	secretsPollMsg struct{ sig string }
 	secretsLoadMsg struct {
 		SecretsLoadedMsg
-		seq  int
+		seq  generation
 		sig  string
 		load finding.List
 	}
@@ -102,8 +102,7 @@ func fileSig(files []string) string {
 func (p *secretsPane) loadCmd() tea.Cmd {
 	cfg := *p.cfg
 	files := p.envFiles()
-	p.seq++
-	seq := p.seq
+	seq := p.seq.next()
 	return func() tea.Msg {
 		sig := fileSig(files)
 		sources, load := probe.LoadSources(probe.SourceOptions{EnvFiles: cfg.EnvFiles, Dir: cfg.Dir, Environ: cfg.Environ})
@@ -129,7 +128,7 @@ func (p *secretsPane) pollCmd() tea.Cmd {
 func (p *secretsPane) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case secretsLoadMsg:
-		if msg.seq != p.seq {
+		if !p.seq.current(msg.seq) {
 			return nil
 		}
 		first := !p.loaded

@@ -49,7 +49,7 @@ type sessionsPane struct {
 	// gen changes with every DBReadyMsg, seq with every load: a result or
 	// timer from an older connection or an overtaken load is dropped, so
 	// exactly one refresh timer is ever armed.
-	gen, seq int
+	gen, seq generation
 
 	loaded    bool
 	loading   bool
@@ -88,13 +88,13 @@ type sessionsKeys struct {
 // Pane-private messages.
 type (
 	sessionsLoadedMsg struct {
-		gen, seq int
+		gen, seq generation
 		page     *database.SessionsPage
 		err      error
 	}
-	sessionsTickMsg    struct{ gen, seq int }
+	sessionsTickMsg    struct{ gen, seq generation }
 	sessionsRevokedMsg struct {
-		gen       int
+		gen       generation
 		id, email string
 		err       error
 	}
@@ -186,7 +186,7 @@ func (p *sessionsPane) load() tea.Cmd {
 	if !p.canLoad() {
 		return nil
 	}
-	p.seq++
+	p.seq.next()
 	p.loading = true
 	gen, seq, db, schema, timeout := p.gen, p.seq, p.db, p.schema, p.cfg.Timeout
 	return func() tea.Msg {
@@ -213,7 +213,7 @@ func (p *sessionsPane) revoke(s database.Session) tea.Cmd {
 func (p *sessionsPane) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case DBReadyMsg:
-		p.gen++
+		p.gen.next()
 		p.db, p.schema, p.confirm, p.loading = msg.DB, msg.Schema, nil, false
 		if msg.DB == nil {
 			return nil // keep the last rows on screen, marked stale
@@ -227,7 +227,7 @@ func (p *sessionsPane) Update(msg tea.Msg) tea.Cmd {
 		return p.load()
 
 	case sessionsLoadedMsg:
-		if msg.gen != p.gen || msg.seq != p.seq {
+		if !p.gen.current(msg.gen) || !p.seq.current(msg.seq) {
 			return nil
 		}
 		p.loading = false
@@ -251,7 +251,7 @@ func (p *sessionsPane) Update(msg tea.Msg) tea.Cmd {
 		return p.tick(p.every, sessionsTickMsg{gen: p.gen, seq: p.seq})
 
 	case sessionsTickMsg:
-		if msg.gen != p.gen || msg.seq != p.seq {
+		if !p.gen.current(msg.gen) || !p.seq.current(msg.seq) {
 			return nil
 		}
 		return p.load()
@@ -263,7 +263,7 @@ func (p *sessionsPane) Update(msg tea.Msg) tea.Cmd {
 		}
 		text := "revoked session " + textsafe.Truncate(msg.id, 32) + " of " + textsafe.Truncate(msg.email, 40)
 		cmds := []tea.Cmd{func() tea.Msg { return StatusMsg{Text: text} }}
-		if msg.gen == p.gen {
+		if p.gen.current(msg.gen) {
 			cmds = append(cmds, p.load())
 		}
 		return tea.Batch(cmds...)
@@ -612,7 +612,7 @@ func (p *sessionsPane) View(w, h int) string {
 		if h < 16 {
 			n = 1
 		}
-		hint := dbWrap("slow without an index: "+textsafe.Clean(p.indexHint), w)
+		hint := textsafe.Wrap("slow without an index: "+textsafe.Clean(p.indexHint), w)
 		for _, l := range hint[:min(len(hint), n)] {
 			foot = append(foot, p.st.Dim.Render(l))
 		}
@@ -641,7 +641,7 @@ func (p *sessionsPane) View(w, h int) string {
 		case p.filter.Value() != "":
 			msg = "no session matches the filter"
 		}
-		for _, l := range dbWrap(msg, w) {
+		for _, l := range textsafe.Wrap(msg, w) {
 			lines = append(lines, p.st.Dim.Render(l))
 		}
 	}

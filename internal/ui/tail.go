@@ -45,7 +45,7 @@ var tailHot = regexp.MustCompile(`(?i)session|cookie|secret|token|origin|get-ses
 // tailState is the login pane's log tail.
 type tailState struct {
 	tail       []tailLine
-	tailGen    int
+	tailGen    generation
 	tailName   string
 	tailNote   string
 	tailCancel context.CancelFunc
@@ -72,13 +72,13 @@ type tailFileState struct {
 // Pane-private messages of the tail.
 type (
 	loginTailFileMsg struct {
-		gen   int
+		gen   generation
 		lines []tailLine
 		state tailFileState
 		note  string
 	}
 	loginTailProcMsg struct {
-		gen   int
+		gen   generation
 		lines []tailLine
 		ended bool
 		note  string
@@ -89,12 +89,12 @@ type (
 func (p *loginPane) initTail() tea.Cmd {
 	switch {
 	case p.cfg.TailFile != "":
-		p.tailGen++
+		p.tailGen.next()
 		p.tailName = p.cfg.TailFile
 		p.tailFile = tailFileState{}
 		return p.tailFileCmd(0)
 	case p.cfg.TailCmd != "":
-		p.tailGen++
+		p.tailGen.next()
 		p.tailName = p.cfg.TailCmd
 		return p.tailProcCmd()
 	}
@@ -103,7 +103,7 @@ func (p *loginPane) initTail() tea.Cmd {
 
 // closeTail stops the tail, and the command's whole process group with it.
 func (p *loginPane) closeTail() {
-	p.tailGen++
+	p.tailGen.next()
 	if p.tailCancel != nil {
 		p.tailCancel()
 		p.tailCancel = nil
@@ -117,7 +117,7 @@ func (p *loginPane) closeTail() {
 }
 
 func (p *loginPane) onTailFile(msg loginTailFileMsg) tea.Cmd {
-	if msg.gen != p.tailGen || p.closed {
+	if !p.tailGen.current(msg.gen) || p.closed {
 		return nil
 	}
 	p.addTail(msg.lines)
@@ -126,7 +126,7 @@ func (p *loginPane) onTailFile(msg loginTailFileMsg) tea.Cmd {
 }
 
 func (p *loginPane) onTailProc(msg loginTailProcMsg) tea.Cmd {
-	if msg.gen != p.tailGen {
+	if !p.tailGen.current(msg.gen) {
 		return nil
 	}
 	p.addTail(msg.lines)
@@ -150,16 +150,16 @@ func (p *loginPane) addTail(lines []tailLine) {
 // credential where Redact would no longer recognise it.
 func newTailLine(s string) tailLine {
 	s = strings.TrimRight(s, "\r")
-	return tailLine{text: insClip(textsafe.Redact(s), tailLineRunes), hot: tailHot.MatchString(s)}
+	return tailLine{text: clip(textsafe.Redact(s), tailLineRunes), hot: tailHot.MatchString(s)}
 }
 
 // tailLines renders the last n lines of the log tail, with its title.
 func (p *loginPane) tailLines(n int) []string {
 	// The command line itself may carry a credential (--token …, a URL
 	// with a password).
-	title := "log: " + insClip(textsafe.Redact(p.tailName), 60)
+	title := "log: " + clip(textsafe.Redact(p.tailName), 60)
 	if p.tailNote != "" {
-		title += " · " + insClip(textsafe.Redact(p.tailNote), 80)
+		title += " · " + clip(textsafe.Redact(p.tailNote), 80)
 	}
 	lines := []string{p.st.Dim.Render("── " + title + " ──")}
 	if n <= 1 {
@@ -301,13 +301,13 @@ func (p *loginPane) tailProcCmd() tea.Cmd {
 	return func() tea.Msg {
 		if err := startTail(ctx, line, ch, proc); err != nil {
 			close(proc.done)
-			return loginTailProcMsg{gen: gen, ended: true, note: "cannot start: " + insClip(textsafe.Redact(err.Error()), 200)}
+			return loginTailProcMsg{gen: gen, ended: true, note: "cannot start: " + clip(textsafe.Redact(err.Error()), 200)}
 		}
 		return wait()
 	}
 }
 
-func (p *loginPane) tailWaitCmd(gen int) tea.Cmd {
+func (p *loginPane) tailWaitCmd(gen generation) tea.Cmd {
 	if p.tailCh == nil {
 		return nil
 	}
@@ -316,7 +316,7 @@ func (p *loginPane) tailWaitCmd(gen int) tea.Cmd {
 
 // tailWait returns the next lines of the command: it blocks for one, then
 // takes whatever else is already there, so a burst costs one message.
-func tailWait(gen int, ch <-chan tailItem) tea.Cmd {
+func tailWait(gen generation, ch <-chan tailItem) tea.Cmd {
 	return func() tea.Msg {
 		msg := loginTailProcMsg{gen: gen}
 		it, ok := <-ch
@@ -414,7 +414,7 @@ func startTail(ctx context.Context, line string, ch chan<- tailItem, proc *tailP
 		cw.Close()
 		close(proc.done)
 		if err != nil {
-			note = "command exited: " + insClip(err.Error(), 100)
+			note = "command exited: " + clip(err.Error(), 100)
 		}
 		if ctx.Err() != nil {
 			note = "stopped"

@@ -215,7 +215,7 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 				ch = nil
 				continue
 			}
-			if e.Phase == "end" {
+			if e.Phase == login.PhaseEnd {
 				rep.Steps = append(rep.Steps, e)
 			}
 			if dbReported {
@@ -287,7 +287,7 @@ func Decide(cfg probe.Config, secrets probe.SecretsReport, health *database.Heal
 	}
 	if res != nil {
 		for _, e := range res.Events {
-			if e.Phase == "end" {
+			if e.Phase == login.PhaseEnd {
 				rep.Steps = append(rep.Steps, e)
 			}
 		}

@@ -20,11 +20,18 @@ const remoteDelay = 50 * time.Millisecond
 // returns the DSN that goes through it.
 func proxied(tb testing.TB, dsn string) (string, *latproxy.Proxy) {
 	tb.Helper()
+	return viaProxy(tb, dsn, latproxy.Options{Delay: remoteDelay, Handshake: true})
+}
+
+// viaProxy starts a latproxy with opts in front of dsn's server and
+// returns the DSN that goes through it; it closes when the test ends.
+func viaProxy(tb testing.TB, dsn string, opts latproxy.Options) (string, *latproxy.Proxy) {
+	tb.Helper()
 	u, err := url.Parse(dsn)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p, err := latproxy.Start(u.Host, latproxy.Options{Delay: remoteDelay, Handshake: true})
+	p, err := latproxy.Start(u.Host, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}

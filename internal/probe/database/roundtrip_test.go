@@ -19,17 +19,7 @@ import (
 // the round trips of what goes through it.
 func counted(t *testing.T, dsn string) (string, *latproxy.Proxy) {
 	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := latproxy.Start(u.Host, latproxy.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close() })
-	u.Host = p.Addr()
-	return u.String(), p
+	return viaProxy(t, dsn, latproxy.Options{})
 }
 
 // Every probe costs as few round trips as it can, the first time too (no

@@ -86,6 +86,12 @@ const (
 	StatusSkip    = "skip"
 )
 
+// Phase of an Event: a step starts, then ends with its Status.
+const (
+	PhaseStart = "start"
+	PhaseEnd   = "end"
+)
+
 // Event is one step starting or ending. Strings that came from the server
 // (Detail, Redirect) are raw; renderers sanitise them.
 type Event struct {
@@ -123,7 +129,7 @@ type Result struct {
 // findings' severities.
 func (r *Result) Failed() bool {
 	for _, e := range r.Events {
-		if e.Phase == "end" && e.Status == StatusFail {
+		if e.Phase == PhaseEnd && e.Status == StatusFail {
 			return true
 		}
 	}
@@ -355,7 +361,7 @@ func (r *run) recordNet(step, via string, err error) {
 }
 
 func (r *run) start(step, title string) time.Time {
-	r.emit(Event{Step: step, Title: title, Phase: "start", Status: StatusRunning})
+	r.emit(Event{Step: step, Title: title, Phase: PhaseStart, Status: StatusRunning})
 	return time.Now()
 }
 
@@ -372,7 +378,7 @@ func (r *run) end(step, title string, started time.Time, status string, resp *re
 			}
 		}
 	}
-	e := Event{Step: step, Title: title, Phase: "end", Status: status, Duration: time.Since(started), Detail: detail, Findings: fs}
+	e := Event{Step: step, Title: title, Phase: PhaseEnd, Status: status, Duration: time.Since(started), Detail: detail, Findings: fs}
 	if resp != nil {
 		e.HTTPStatus = resp.status
 		if resp.status >= 300 && resp.status < 400 {
