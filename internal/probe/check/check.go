@@ -81,6 +81,9 @@ type Report struct {
 	Cancelled bool            `json:"cancelled,omitempty"`
 
 	db *database.DB // opened by Run, closed by the caller
+	// originFs are the findings about the front end's own origin: only
+	// they may explain a 403 for that origin.
+	originFs finding.List
 }
 
 // DB returns the connection the run opened (nil when none); the caller
@@ -110,7 +113,8 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 	rep.Secrets.Findings = append(append(finding.List{}, opts.LoadFindings...), rep.Secrets.Findings...)
 	rep.Findings = append(rep.Findings, rep.Secrets.Findings...)
 	if cfg.Origin.Set() && cfg.Origin.From == "--origin" {
-		rep.Findings = append(rep.Findings, probe.CheckOrigin(cfg.Sources, cfg.Origin.Value, cfg.BaseURL.Value)...)
+		rep.originFs = probe.CheckOrigin(cfg.Sources, cfg.Origin.Value, cfg.BaseURL.Value)
+		rep.Findings = append(rep.Findings, rep.originFs...)
 	}
 	emit(Event{Secrets: &rep.Secrets})
 
@@ -280,7 +284,8 @@ func Decide(cfg probe.Config, secrets probe.SecretsReport, health *database.Heal
 	rep := &Report{Config: cfg, Secrets: secrets, Database: health, Login: res, Skipped: []string{}, Steps: []login.Event{}}
 	rep.Findings = append(rep.Findings, secrets.Findings...)
 	if cfg.Origin.Set() && cfg.Origin.From == "--origin" {
-		rep.Findings = append(rep.Findings, probe.CheckOrigin(cfg.Sources, cfg.Origin.Value, cfg.BaseURL.Value)...)
+		rep.originFs = probe.CheckOrigin(cfg.Sources, cfg.Origin.Value, cfg.BaseURL.Value)
+		rep.Findings = append(rep.Findings, rep.originFs...)
 	}
 	if health != nil {
 		rep.Findings = append(rep.Findings, health.Findings...)

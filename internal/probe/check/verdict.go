@@ -3,6 +3,7 @@ package check
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/authtui/authtui/internal/probe"
@@ -47,11 +48,12 @@ type facts struct {
 	serverDefault bool
 	serverUnknown bool
 
-	out map[string]login.Outcome
+	out      map[string]login.Outcome
+	originFs finding.List // findings about the front end's origin itself
 }
 
 func gather(r *Report) *facts {
-	f := &facts{cfg: r.Config, secrets: r.Secrets, findings: r.Findings, login: r.Login, out: map[string]login.Outcome{}}
+	f := &facts{cfg: r.Config, secrets: r.Secrets, findings: r.Findings, login: r.Login, out: map[string]login.Outcome{}, originFs: r.originFs}
 	if r.Login != nil {
 		f.ran = len(r.Login.Events) > 0
 		f.serverSecret = r.Login.ServerSecret
@@ -65,6 +67,15 @@ func gather(r *Report) *facts {
 }
 
 func (f *facts) has(id finding.ID) bool { return f.findings.Has(id) }
+
+func firstIn(fs finding.List, id finding.ID) (finding.Finding, bool) {
+	for _, g := range fs {
+		if g.ID == id {
+			return g, true
+		}
+	}
+	return finding.Finding{}, false
+}
 
 func (f *facts) first(id finding.ID) (finding.Finding, bool) {
 	for _, g := range f.findings {
@@ -111,17 +122,33 @@ func (f *facts) signers() (labels []string, distinct int) {
 // othersThanServer lists the sources whose current secret is not the one
 // the server signs with.
 func (f *facts) othersThanServer() []string {
+	// Only a source whose current secret verified counts: a label with a
+	// role suffix ("api.env (AUTH_SECRET, ignored)") matched a value
+	// BetterAuth does not verify with.
 	server := map[string]bool{}
 	for _, l := range f.serverSecret {
-		server[strings.SplitN(l, " (", 2)[0]] = true
+		if !strings.Contains(l, " (") {
+			server[l] = true
+		}
 	}
 	var out []string
 	for _, s := range f.secrets.Sources {
-		if s.Present && !server[s.Label] {
+		if (s.Present || s.Default) && s.Loaded && !server[s.Label] {
 			out = append(out, s.Label)
 		}
 	}
 	return out
+}
+
+// currentHasWhitespace reports whether the secret a source resolves to
+// (the one a server started from it uses) carries stray characters.
+func (f *facts) currentHasWhitespace(label string) bool {
+	for _, s := range f.secrets.Sources {
+		if s.Label == label {
+			return s.Whitespace != ""
+		}
+	}
+	return false
 }
 
 func (f *facts) sourcesAgree() bool {
@@ -220,10 +247,14 @@ func verdictFrom(g finding.Finding, msg string) Verdict {
 func reachRule(f *facts) (Verdict, bool) {
 	for _, id := range []finding.ID{finding.ServerUnreachable, finding.ServerTimeout, finding.ServerNotBetterAuth} {
 		for _, g := range f.all(id) {
-			if g.Source != login.StepOK {
+			if g.Source != login.StepOK && g.Source != login.StepSignIn {
 				continue
 			}
-			v := verdictFrom(g, "The auth service could not be asked anything, so no session was tested: "+g.Message)
+			what := "The auth service could not be asked anything, so no session was tested: "
+			if g.Source == login.StepSignIn {
+				what = "The auth service did not answer sign-in, so no session was issued: "
+			}
+			v := verdictFrom(g, what+g.Message)
 			if f.cfg.BaseURL.Set() {
 				v.Message += " (base URL " + f.cfg.BaseURL.Value + ", from " + f.cfg.BaseURL.From + ")"
 			}
@@ -237,7 +268,7 @@ func signInRule(f *facts) (Verdict, bool) {
 	if g, ok := f.first(finding.LoginOriginRejected); ok {
 		// A configuration fact that explains the 403 is the cause.
 		for _, id := range []finding.ID{finding.TrustedOriginsSpace, finding.OriginSchemeMismatch} {
-			if c, ok := f.first(id); ok {
+			if c, ok := firstIn(f.originFs, id); ok {
 				v := Verdict{ID: id, Message: c.Message + " That is why sign-in from " + f.cfg.Origin.Value + " answers 403.", Evidence: evidenceOf(g, c)}
 				return v, true
 			}
@@ -256,10 +287,16 @@ func signInRule(f *facts) (Verdict, bool) {
 	if g, ok := f.first(finding.LoginServerError); ok {
 		// The auth service failed; authtui's own look at the database
 		// tells whether that is the database.
-		for _, id := range []finding.ID{finding.DBUnreachable, finding.DBSchemaMissing} {
-			if c, ok := f.first(id); ok {
-				return Verdict{ID: id, Message: c.Message + " The auth service's sign-in fails with it (" + g.Message + ").", Evidence: evidenceOf(g, c)}, true
-			}
+		if c, ok := f.first(finding.DBSchemaMissing); ok {
+			return Verdict{ID: c.ID, Message: c.Message + " The auth service's sign-in fails with it (" + g.Message + ").", Evidence: evidenceOf(g, c)}, true
+		}
+		if c, ok := f.first(finding.DBUnreachable); ok {
+			// authtui may reach the database from another network than
+			// the auth service: likely, not proven.
+			return Verdict{ID: c.ID, Undecided: false, Evidence: evidenceOf(g, c),
+				Message:      c.Message + " Sign-in fails on the auth service too (" + g.Message + "), most likely for the same reason.",
+				Alternatives: []Alternative{{finding.LoginServerError, "the auth service fails for another reason (a hook or plugin throwing) while its own network reaches the database"}},
+				TellApart:    "Read the auth service's log for the sign-in: a database error there confirms it; authtui reached (or failed to reach) the database from where it runs, which may not be the auth service's network."}, true
 		}
 		v := verdictFrom(g, "The auth service fails when it signs in: "+g.Message)
 		v.Undecided = true
@@ -301,10 +338,6 @@ func issuedRule(f *facts) (Verdict, bool) {
 	}
 	if f.serverUnknown {
 		g, _ := f.first(finding.ServerSecretUnknown)
-		// A source whose value only differs by stray characters explains it.
-		for _, w := range f.all(finding.SecretWhitespace) {
-			return Verdict{ID: finding.SecretWhitespace, Message: w.Message + " The server signs with neither that value nor its trimmed form as written in the other sources, so compare the deployed value too.", Evidence: evidenceOf(g, w)}, true
-		}
 		v := verdictFrom(g, "The auth service signs with a secret that none of your env sources holds, so any service configured from them returns null: "+g.Message)
 		v.Undecided = true
 		v.Alternatives = []Alternative{
@@ -324,12 +357,9 @@ func getSessionRule(f *facts) (Verdict, bool) {
 		o := f.outcome(step)
 		switch o.Result {
 		case login.ServerError:
+			// Sign-in just wrote the session through the same database, so
+			// authtui's own view of the database proves nothing here.
 			g, _ := f.first(finding.GetSessionError)
-			for _, id := range []finding.ID{finding.DBUnreachable, finding.DBSchemaMissing} {
-				if c, ok := f.first(id); ok {
-					return Verdict{ID: id, Message: c.Message + " get-session fails with it.", Evidence: append(seen(f, step), evidenceOf(c)...)}, true
-				}
-			}
 			v := verdictFrom(g, "The auth service fails when it reads the session, usually its database: "+g.Message)
 			v.Evidence = append(seen(f, step), v.Evidence...)
 			return v, true
@@ -340,6 +370,15 @@ func getSessionRule(f *facts) (Verdict, bool) {
 			return v, true
 		case login.Rejected:
 			g, _ := f.first(finding.GetSessionNull)
+			if o.HTTPStatus < 200 || o.HTTPStatus >= 300 {
+				// A status, not BetterAuth's 200 null: something in front
+				// of it answered; nothing is known about secrets or rows.
+				v := Verdict{ID: finding.GetSessionNull, Evidence: seen(f, step), Message: "get-session did not reach BetterAuth's answer: " + g.Message}
+				if g.ID == "" {
+					v.Message = "get-session answered " + o.Seen + ": not BetterAuth's answer (it answers 200 null for a session it does not accept), so a proxy or middleware in front of it refused the request."
+				}
+				return v, true
+			}
 			other := login.StepGetBearer
 			if step == login.StepGetBearer {
 				other = login.StepGetCookie
@@ -382,7 +421,7 @@ func rowRule(f *facts) (Verdict, bool) {
 		if !ok || g.Source != login.StepDatabase {
 			continue
 		}
-		if f.accepted(login.StepGetCookie) || f.accepted(login.StepGetBearer) {
+		if id == finding.SessionNotFound && (f.accepted(login.StepGetCookie) || f.accepted(login.StepGetBearer)) {
 			v := Verdict{ID: finding.DBURLMismatch, Evidence: append(seen(f, login.StepGetCookie), evidenceOf(g)...)}
 			v.Message = fmt.Sprintf("get-session accepts the fresh session, but the database authtui reads (%s, %s) has no valid row for it: the auth service writes its sessions to another database (or to secondary storage such as Redis). Any backend that looks sessions up in this database answers null.", dbLabel(f.cfg.DatabaseURL.Value), f.cfg.DatabaseURL.From)
 			v.Alternatives = []Alternative{{"", "sessions live in secondary storage (Redis) and are not stored in the database"}}
@@ -457,8 +496,16 @@ func apiRule(f *facts) (Verdict, bool) {
 	server := strings.Join(f.serverSecret, ", ")
 	if others := f.othersThanServer(); len(others) > 0 && len(f.serverSecret) > 0 {
 		// A source holds another secret: that is the API's, most likely.
+		for _, m := range f.all(finding.SecretMissing) {
+			if slices.Contains(others, m.Source) {
+				return Verdict{ID: finding.SecretMissing, Evidence: append(ev, evidenceOf(m)...),
+					Message: fmt.Sprintf("Your API %s a session that BetterAuth accepts: %s sets no secret, so a server started from it verifies with BetterAuth's built-in default and rejects every session the auth service signs. Give it the auth service's BETTER_AUTH_SECRET.", apiSeen, m.Source)}, true
+			}
+		}
 		for _, w := range f.all(finding.SecretWhitespace) {
-			if strings.Contains(w.Message, "Trimmed, it equals the secret of") {
+			// Only stray characters in the secret the source really uses
+			// explain it, not in a variable BetterAuth ignores there.
+			if strings.Contains(w.Message, "Trimmed, it equals the secret of") && f.currentHasWhitespace(w.Source) {
 				return Verdict{ID: finding.SecretWhitespace, Evidence: append(ev, evidenceOf(w)...),
 					Message: fmt.Sprintf("Your API %s a session that BetterAuth accepts, because the secrets differ only by stray characters: %s", apiSeen, w.Message)}, true
 			}
@@ -492,12 +539,18 @@ func apiRule(f *facts) (Verdict, bool) {
 	if !br.Ran() {
 		v.Alternatives = append(v.Alternatives, Alternative{finding.CookieNameMismatch, "the API reads another cookie name (cookiePrefix, __Secure- prefix)"})
 	}
+	loaded := 0
+	for _, s := range f.secrets.Sources {
+		if s.Loaded {
+			loaded++
+		}
+	}
 	base := fmt.Sprintf("Your API %s a session that BetterAuth accepts", apiSeen)
 	if symptom == finding.APINullSession {
 		base = fmt.Sprintf("Your API answers %s: a null session, so it rejects a session that BetterAuth accepts", firstSeen(ck, br))
 	}
-	if len(labels) >= 2 {
-		v.Message = base + fmt.Sprintf(", although every env source (%s) holds the same secret and database: the API runs with values that are not in these files (a hosting dashboard, another env file), or it validates differently.", strings.Join(labels, ", "))
+	if loaded >= 2 {
+		v.Message = base + fmt.Sprintf(", although every env source with a secret (%s) holds the one the auth service signs with, and none names another database: the API runs with values that are not in these files (a hosting dashboard, another env file), or it validates differently.", strings.Join(labels, ", "))
 		v.TellApart = "Pull the API's deployed environment and pass it with --env-file; its fingerprint and DATABASE_URL decide between the causes."
 	} else {
 		if bothFail {

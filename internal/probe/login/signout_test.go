@@ -188,7 +188,9 @@ func TestSignOutAfterCancel(t *testing.T) {
 	if !res.Cancelled {
 		t.Fatalf("not cancelled: %v", steps(res))
 	}
-	if e := lastEnd(t, res, StepSignOut); e.Status != StatusOK {
+	// Without a database the run cannot confirm the sign-out, so the step
+	// says what it did (skip), not ✓; the test's own query confirms it.
+	if e := lastEnd(t, res, StepSignOut); e.Status != StatusSkip || !strings.Contains(e.Detail, "sign-out sent") {
 		t.Errorf("sign-out after cancel: %s %q", e.Status, e.Detail)
 	}
 	if n := sessionsOf(t, dsn, email); n != before {
