@@ -311,30 +311,6 @@ func sfAlive(pid int) bool {
 	return len(fields) > 0 && fields[0] != "Z" && fields[0] != "X"
 }
 
-// sfGroupAlive says whether a live process of group pgid remains.
-func sfGroupAlive(pgid int) bool {
-	if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
-		return false
-	}
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, f := range stats {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		s := string(data)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		fields := strings.Fields(s[i+1:]) // state ppid pgrp …
-		if len(fields) > 2 && fields[2] == strconv.Itoa(pgid) && fields[0] != "Z" && fields[0] != "X" {
-			return true
-		}
-	}
-	return false
-}
-
 func sfPgid(t *testing.T, pid int) int {
 	t.Helper()
 	pgid, err := syscall.Getpgid(pid)
@@ -434,7 +410,7 @@ func TestConsoleProcess(t *testing.T) {
 		}
 		c.waitFor(10*time.Second, "EXITED 137")
 		deadline := time.Now().Add(10 * time.Second)
-		for sfGroupAlive(group) {
+		for testenv.GroupAlive(t, group) {
 			if time.Now().After(deadline) {
 				var alive []int
 				for _, p := range procs {

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -180,4 +181,35 @@ func SilentListener(t testing.TB) string {
 		}
 	}()
 	return l.Addr().String()
+}
+
+// GroupAlive reports whether a live process of group pgid remains.
+// Zombies do not count: in a container whose init does not reap, orphans
+// stay zombies, dead all the same. Without /proc it skips the test (or
+// fails it under CI=true): zombies cannot be told from live processes.
+func GroupAlive(t testing.TB, pgid int) bool {
+	t.Helper()
+	if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
+		return false
+	}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	if len(stats) == 0 {
+		Unavailable(t, "no /proc to tell zombies from live processes")
+	}
+	for _, f := range stats {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		s := string(data)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		fields := strings.Fields(s[i+1:]) // state ppid pgrp …
+		if len(fields) > 2 && fields[2] == strconv.Itoa(pgid) && fields[0] != "Z" && fields[0] != "X" {
+			return true
+		}
+	}
+	return false
 }

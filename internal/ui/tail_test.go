@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/authtui/authtui/internal/testenv"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -149,42 +150,12 @@ func TestLoginTailCommand(t *testing.T) {
 	t.Logf("stopped in %s", time.Since(begin))
 	// The whole process group is gone, the pipeline's sleep included.
 	deadline := time.Now().Add(3 * time.Second)
-	for lfGroupAlive(t, pid) {
+	for testenv.GroupAlive(t, pid) {
 		if time.Now().After(deadline) {
 			t.Fatalf("process group %d still alive after Close", pid)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// lfGroupAlive reports whether a process of group pgid still runs.
-// Zombies do not count: in a container whose init does not reap,
-// orphans stay zombies, dead all the same.
-func lfGroupAlive(t testing.TB, pgid int) bool {
-	t.Helper()
-	if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) {
-		return false
-	}
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	if len(stats) == 0 {
-		t.Skip("no /proc to tell zombies from live processes")
-	}
-	for _, f := range stats {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		s := string(data)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		fields := strings.Fields(s[i+1:]) // state ppid pgrp …
-		if len(fields) > 2 && fields[2] == strconv.Itoa(pgid) && fields[0] != "Z" && fields[0] != "X" {
-			return true
-		}
-	}
-	return false
 }
 
 // tailCredentialLog is what auth services, proxies and databases print:
@@ -269,7 +240,7 @@ func TestTailSupervisorEndsGroupAtEOF(t *testing.T) {
 	cr.Close()
 	waitFile(t, pids, "ready")
 	leader := cmd.Process.Pid
-	if !lfGroupAlive(t, leader) {
+	if !testenv.GroupAlive(t, leader) {
 		t.Fatal("the group is not running")
 	}
 	cw.Close()
@@ -281,7 +252,7 @@ func TestTailSupervisorEndsGroupAtEOF(t *testing.T) {
 		t.Fatal("the supervisor did not exit after EOF")
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for lfGroupAlive(t, leader) {
+	for testenv.GroupAlive(t, leader) {
 		if time.Now().After(deadline) {
 			t.Fatalf("process group %d still alive after the control pipe closed", leader)
 		}

@@ -30,6 +30,7 @@ const (
 	shapeEmptyObject                  // {}
 	shapeNullSession                  // an object whose "session" or "user" is present and null
 	shapeSession                      // an object whose "session" and "user" are both objects
+	shapeRefusal                      // false, or an object that says no: {"error":…}, {"authenticated":false}
 	shapeOtherJSON                    // any other JSON value
 	shapeNotJSON                      // HTML, text, a truncated body
 )
@@ -43,6 +44,8 @@ func classifyBody(body []byte) bodyShape {
 		return shapeNotJSON
 	case string(b) == "null":
 		return shapeNull
+	case string(b) == "false":
+		return shapeRefusal
 	}
 	var obj map[string]json.RawMessage
 	if b[0] != '{' || json.Unmarshal(b, &obj) != nil {
@@ -65,8 +68,31 @@ func classifyBody(body []byte) bodyShape {
 		return shapeNullSession
 	case hasSess && hasUser && isObj(sess) && isObj(user):
 		return shapeSession
+	case !hasSess && !hasUser && refuses(obj):
+		return shapeRefusal
 	}
 	return shapeOtherJSON
+}
+
+// refuses reports whether a JSON object says "not signed in" in one of
+// the shapes handlers use when they answer 200 anyway: a non-null top
+// level error or errors (GraphQL), or a false authenticated, loggedIn,
+// success or ok.
+func refuses(obj map[string]json.RawMessage) bool {
+	for _, k := range []string{"error", "errors"} {
+		if v, ok := obj[k]; ok {
+			t := string(bytes.TrimSpace(v))
+			if t != "null" && t != "false" && t != `""` && t != "[]" {
+				return true
+			}
+		}
+	}
+	for _, k := range []string{"authenticated", "loggedIn", "logged_in", "success", "ok"} {
+		if v, ok := obj[k]; ok && string(bytes.TrimSpace(v)) == "false" {
+			return true
+		}
+	}
+	return false
 }
 
 // JudgeGetSession judges BetterAuth's get-session answer to a credential.
@@ -106,7 +132,7 @@ func JudgeAPI(status int, header http.Header, body []byte) Outcome {
 		o.Result = ServerError
 	case status >= 200 && status < 300:
 		switch classifyBody(body) {
-		case shapeEmpty, shapeNull, shapeEmptyObject, shapeNullSession:
+		case shapeEmpty, shapeNull, shapeEmptyObject, shapeNullSession, shapeRefusal:
 			o.Result = Rejected
 		case shapeNotJSON:
 			// An HTML page is what a middleware that rewrites to the

@@ -229,6 +229,12 @@ func TestJudgeHostileShapes(t *testing.T) {
 		{"cached HTML page", 200, html, "<!doctype html><html><head><title>Acme — Dashboard</title></head><body>…</body></html>", NotSession, skipAPI, `200 text/html page "Acme — Dashboard"`, false},
 		{"HTML without content type", 200, nil, "<html><body>hi</body></html>", NotSession, skipAPI, "200 text/html page", false},
 		{"other JSON", 200, js, `{"ok":true}`, NotSession, Accepted, `200 {"ok":true}`, false},
+		// Handlers that answer 200 and say no in the body.
+		{"200 error", 200, js, `{"error":"unauthorized"}`, NotSession, Rejected, `200 {"error":"unauthorized"}`, false},
+		{"200 GraphQL errors", 200, js, `{"data":null,"errors":[{"message":"not signed in"}]}`, NotSession, Rejected, `200 {"data":null,"errors":[…]}`, false},
+		{"200 authenticated false", 200, js, `{"authenticated":false}`, NotSession, Rejected, `200 {"authenticated":false}`, false},
+		{"200 false", 200, js, `false`, NotSession, Rejected, "200 false", false},
+		{"200 error null is no refusal", 200, js, `{"error":null,"data":{"id":1}}`, NotSession, Accepted, `200 {"error":null,"data":{…}}`, false},
 		{"JSON array", 200, js, `[{"id":1}]`, NotSession, Accepted, "200 […]", false},
 		{"JSON string", 200, js, `"ok"`, NotSession, Accepted, `200 "ok"`, false},
 		{"truncated JSON", 200, js, `{"session":{"id":"abc"`, NotSession, skipAPI, `200 application/json "{\"session\":{\"id\":\"abc\""`, false},
