@@ -446,6 +446,12 @@ func apiRule(f *facts) (Verdict, bool) {
 			}
 		}
 	}
+	if g, ok := f.first(finding.APINotProtected); ok {
+		// The API was not tested: its answer is the same for anybody.
+		return Verdict{ID: g.ID, Undecided: true, Evidence: evidenceOf(g),
+			Message:   "Your API was not tested: " + g.Message,
+			TellApart: "Run again with --api-url set to a route of your API that answers 401 without a session."}, true
+	}
 	gsOK := f.accepted(login.StepGetCookie) || f.accepted(login.StepGetBearer) || f.accepted(login.StepReplayProbe)
 	ckBad, brBad := f.rejected(login.StepAPICookie) || ck.Result == login.ServerError, f.rejected(login.StepAPIBearer) || br.Result == login.ServerError
 	if !ckBad && !brBad {

@@ -135,6 +135,7 @@ const (
 	LoginOverHTTP          ID = "login-over-http"
 	InputUnparsable        ID = "input-unparsable"
 	DBTLSUnverified        ID = "db-tls-unverified"
+	APINotProtected        ID = "api-not-protected"
 )
 
 var severities = map[ID]Severity{
@@ -172,8 +173,8 @@ var severities = map[ID]Severity{
 	LoginUnexpectedStatus: Error, LoginServerError: Error, GetSessionNotSession: Error,
 	TrustedOriginsSpace: Error, OriginSchemeMismatch: Error, SecretsOrder: Error,
 	DBURLMismatch: Warn, CacheOutlivesSession: Warn, DBSessionsIndexMissing: Warn,
-	ServerSecretWhitespace: Error,
-	LoginSignOutFailed:     Warn, LoginOverHTTP: Warn,
+	ServerSecretWhitespace: Error, APINotProtected: Warn,
+	LoginSignOutFailed: Warn, LoginOverHTTP: Warn,
 	InputUnparsable: Error,
 	DBTLSUnverified: Warn,
 }

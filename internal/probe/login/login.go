@@ -180,6 +180,11 @@ type run struct {
 	// not one each. Steps still judge them in order.
 	ahead   map[string]*future
 	dbAhead *dbFuture
+	// anon is the API's answer to a request without any credential, the
+	// control that tells a protected endpoint from one that answers 2xx
+	// to anybody; anonDone says it was asked.
+	anon     *response
+	anonDone bool
 }
 
 // future is a request started ahead of the step that judges it.
@@ -282,6 +287,22 @@ func (r *run) get(key, url string, h http.Header, began time.Time) (*response, t
 	return resp, began, err
 }
 
+// stepAPIAnon keys the API's control request (no credential); it is no
+// step of its own: the API steps read it.
+const stepAPIAnon = "api-anonymous"
+
+// anonAnswer is the API's answer to the control request, asked once.
+func (r *run) anonAnswer() *response {
+	if !r.anonDone {
+		r.anonDone = true
+		resp, _, err := r.get(stepAPIAnon, r.opts.APIURL, http.Header{"Origin": {r.opts.Origin}}, time.Now())
+		if err == nil {
+			r.anon = resp
+		}
+	}
+	return r.anon
+}
+
 // prefetchAfterSignIn starts every check that needs only what sign-in
 // issued: get-session with each credential, the row lookup, the API.
 func (r *run) prefetchAfterSignIn() {
@@ -291,6 +312,7 @@ func (r *run) prefetchAfterSignIn() {
 		r.prefetch(StepGetBearer, r.url("/get-session"), http.Header{"Authorization": {"Bearer " + r.bearer}})
 	}
 	if r.opts.APIURL != "" {
+		r.prefetch(stepAPIAnon, r.opts.APIURL, http.Header{"Origin": {r.opts.Origin}})
 		r.prefetch(StepAPICookie, r.opts.APIURL, http.Header{"Cookie": {r.cookieHeader}, "Origin": {r.opts.Origin}})
 		if r.bearer != "" {
 			r.prefetch(StepAPIBearer, r.opts.APIURL, http.Header{"Authorization": {"Bearer " + r.bearer}, "Origin": {r.opts.Origin}})
@@ -1022,7 +1044,22 @@ func (r *run) api(step, title string, h http.Header, via string) {
 	}
 	o := JudgeAPI(resp.status, resp.header, resp.body)
 	o.Step, o.Via = step, via
+	var unprotected *finding.Finding
+	if o.Result == Accepted {
+		if a := r.anonAnswer(); a != nil && JudgeAPI(a.status, a.header, a.body).Result == Accepted && Describe(a.status, a.header, a.body) == o.Seen {
+			// The same answer without any credential: the 2xx says
+			// nothing about the session.
+			o.Result = NotSession
+			f := finding.New(finding.APINotProtected, step,
+				"the API %s answers %s without any credential too, so its answer says nothing about the session: point --api-url at an endpoint that requires a session (one that answers 401 without it).", api, o.Seen)
+			unprotected = &f
+		}
+	}
 	r.record(o)
+	if unprotected != nil {
+		r.end(step, title, t, StatusWarn, resp, unprotected.Message, append(finding.List{*unprotected}, clear...)...)
+		return
+	}
 	gs, asked := r.byVia[via]
 	gsOK := asked && gs.out.Result == Accepted
 	gsSays := fmt.Sprintf("get-session rejected the same %s too", via)
