@@ -345,6 +345,13 @@ func issuedRule(f *facts) (Verdict, bool) {
 			{finding.SecretWhitespace, "the deployed value carries a stray newline or quotes that the env files do not"},
 		}
 		v.TellApart = "Pull the deployment's environment (e.g. vercel env pull) and pass it with --env-file: its fingerprint either matches the server or shows the stray characters."
+		if f.out[login.StepReplayProbe].Ran() && !f.out[login.StepReplayProbe].Cleared {
+			// A replay guesses the cookie's name: under another name the
+			// server answers null without clearing, exactly as for a
+			// wrong signature.
+			v.Alternatives = append([]Alternative{{finding.CookieNameMismatch, "the server reads another cookie name (advanced.cookiePrefix set in code), so it never saw the replayed signatures"}}, v.Alternatives...)
+			v.TellApart = "Pass the server's advanced.cookiePrefix with --cookie-prefix and replay again: if a candidate is then accepted, it was the name; otherwise pull the deployment's environment and pass it with --env-file."
+		}
 		return v, true
 	}
 	return Verdict{}, false

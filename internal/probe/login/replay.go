@@ -76,7 +76,7 @@ func (r *run) stepReplay() bool {
 		title := "Replay signed with " + c.String()
 		t := r.start(StepReplayProbe, title)
 		value := url.QueryEscape(token + "." + probe.Sign(token, c))
-		resp, err := do(r.ctx, r.client, r.opts.Timeout, http.MethodGet, r.url("/get-session"), http.Header{"Cookie": {name + "=" + value}}, nil)
+		resp, err := do(r.ctx, r.client, r.opts.Timeout, http.MethodGet, r.url("/get-session"), http.Header{"Cookie": {replayCookie(name, value)}}, nil)
 		if err != nil {
 			if acc == nil {
 				r.recordNet(StepReplayProbe, viaCookie, err)
@@ -171,7 +171,7 @@ func (r *run) replayAPI(acc *replayed, cookieName string) {
 		return
 	}
 	signed := r.token + "." + probe.Sign(r.token, acc.cand)
-	r.api(StepAPICookie, "Your API with the replayed cookie", http.Header{"Cookie": {cookieName + "=" + url.QueryEscape(signed)}}, viaCookie)
+	r.api(StepAPICookie, "Your API with the replayed cookie", http.Header{"Cookie": {replayCookie(cookieName, url.QueryEscape(signed))}}, viaCookie)
 
 	// The bearer plugin takes the signed token in Authorization; a server
 	// without it ignores the header and answers null. Asking get-session
@@ -224,6 +224,18 @@ func replayReadFinding(err error) finding.Finding {
 }
 
 // cookieName is the session cookie's name as the server expects it.
+// replayCookie sends the replayed value under the name authtui expects and
+// under its __Secure- twin: a server behind a TLS proxy has an https base
+// URL (so reads the __Secure- name) while authtui may reach it over http,
+// and the reverse. BetterAuth reads its own name and ignores the other.
+func replayCookie(name, value string) string {
+	twin := "__Secure-" + name
+	if n, ok := strings.CutPrefix(name, "__Secure-"); ok {
+		twin = n
+	}
+	return name + "=" + value + "; " + twin + "=" + value
+}
+
 func (r *run) cookieName() string {
 	prefix := r.opts.CookiePrefix
 	if prefix == "" {
