@@ -383,7 +383,11 @@ func (p *sessionsPane) adopt(page *database.SessionsPage) {
 		}
 	}
 	sel := p.Selection()
-	p.rows, p.more, p.indexHint = page.Sessions, page.Next != nil, page.IndexHint
+	p.rows, p.more, p.indexHint = page.Sessions, page.Next != nil, ""
+	if page.Findings.Has(finding.DBSessionsIndexMissing) {
+		// Only where the sort matters: on a 15-row table the hint is noise.
+		p.indexHint = page.IndexHint
+	}
 	p.loaded, p.loadErr, p.findings = true, "", page.Findings
 	p.elapsed, p.loadedAt = page.Elapsed, now
 	p.slow = page.Elapsed > sessionsSlow

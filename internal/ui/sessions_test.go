@@ -71,7 +71,12 @@ func fakeReady(t testing.TB, allowWrites bool) (*sessionsPane, *timers) {
 }
 
 func feed(p *sessionsPane, rows []database.Session, elapsed time.Duration, hint string) tea.Cmd {
-	return p.Update(sessionsLoadedMsg{gen: p.gen, seq: p.seq, page: &database.SessionsPage{Sessions: rows, Elapsed: elapsed, IndexHint: hint}})
+	page := &database.SessionsPage{Sessions: rows, Elapsed: elapsed, IndexHint: hint}
+	if hint != "" {
+		// As the database package raises it for a table large enough.
+		page.Findings.Add(finding.DBSessionsIndexMissing, "public.session", "no index: %s", hint)
+	}
+	return p.Update(sessionsLoadedMsg{gen: p.gen, seq: p.seq, page: page})
 }
 
 func TestSessionsPaneWaitsForDB(t *testing.T) {
@@ -553,5 +558,21 @@ func TestSessionsPaneSlowQueryIsSlow(t *testing.T) {
 	p.Update(load())
 	if !p.Findings().Has(finding.DBSlow) || !strings.Contains(p.loadErr, "statement_timeout") {
 		t.Errorf("a page the server cancelled: %q, findings %v", p.loadErr, p.Findings())
+	}
+}
+
+// The missing-index hint shows only when the table is large enough for
+// the sort to matter (the database package then raises the finding): a
+// small table's page carries the hint text but no finding.
+func TestSessionsPaneIndexHintOnlyWhenItMatters(t *testing.T) {
+	p, _ := fakeReady(t, true)
+	hint := `CREATE INDEX CONCURRENTLY "session_created_id_idx" ON "public"."session" ("createdAt" DESC, "id" DESC);`
+	p.Update(sessionsLoadedMsg{gen: p.gen, seq: p.seq, page: &database.SessionsPage{Sessions: fakeSessions(15), Elapsed: time.Millisecond, IndexHint: hint}})
+	if v := ansi.Strip(p.View(160, 40)); strings.Contains(v, "CREATE INDEX") {
+		t.Errorf("a 15-row table shows the index hint:\n%s", v)
+	}
+	feed(p, fakeSessions(15), time.Millisecond, hint)
+	if v := ansi.Strip(p.View(160, 40)); !strings.Contains(v, "CREATE INDEX") {
+		t.Errorf("no index hint where the finding says it matters:\n%s", v)
 	}
 }
