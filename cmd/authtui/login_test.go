@@ -57,6 +57,9 @@ type checkJSON struct {
 	} `json:"findings"`
 	Login *struct {
 		ServerSecret []string `json:"server_secret"`
+		Diagnosis    struct {
+			Cause string `json:"cause"`
+		} `json:"diagnosis"`
 	} `json:"login"`
 	Diagnosis struct {
 		Verdict string `json:"verdict"`
@@ -227,6 +230,10 @@ func TestAPIRejectsSession(t *testing.T) {
 	out, r := runCheckJSON(t, append([]string{"--env-file", s.authEnv, "--env-file", s.otherEnv, "--api-url", api.URL + "/api/me"}, creds()...)...)
 	if r.code != exitFound || !out.has("api-rejects-session") || out.Verdict.ID != "secret-mismatch" || out.Diagnosis.Cause != "secret-mismatch" {
 		t.Fatalf("exit %d, findings %v, verdict %s", r.code, out.ids(), out.Verdict.ID)
+	}
+	// One run, one verdict: the login object's diagnosis is the same.
+	if out.Login == nil || out.Login.Diagnosis.Cause != out.Verdict.ID {
+		t.Errorf("login.diagnosis disagrees with the verdict %s: %+v", out.Verdict.ID, out.Login)
 	}
 	if !strings.Contains(out.Verdict.Message, s.authEnv) || !strings.Contains(out.Verdict.Message, s.otherEnv) {
 		t.Errorf("verdict should name both env files: %s", out.Verdict.Message)

@@ -152,12 +152,6 @@ func checkLoopback(target string) error {
 // Addr is where clients connect: 127.0.0.1:PORT.
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
-// Target is the address connections are forwarded to.
-func (p *Proxy) Target() string { return p.target }
-
-// Delay is the configured one-way delay.
-func (p *Proxy) Delay() time.Duration { return p.opts.Delay }
-
 // Stats returns a snapshot of the counters.
 func (p *Proxy) Stats() Stats {
 	p.mu.Lock()

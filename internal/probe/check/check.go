@@ -243,6 +243,10 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 	rep.Findings = append(rep.Findings, res.Findings...)
 	rep.Cancelled = res.Cancelled
 	finish(rep)
+	// The flow's own summary was judged on its steps alone; the run has
+	// one verdict, so every place that shows one (check --json's login
+	// object, the console's login pane) shows this one.
+	res.Diagnosis = rep.Diagnosis
 	return rep
 }
 
@@ -276,6 +280,7 @@ func finish(rep *Report) {
 	for _, e := range rep.Verdict.Evidence {
 		rep.Diagnosis.Evidence = append(rep.Diagnosis.Evidence, e.Step+": "+e.Seen)
 	}
+
 }
 
 // Decide builds a report's verdict from reports that were made

@@ -45,7 +45,6 @@ type facts struct {
 	ran      bool // a login flow (or replay) ran
 
 	serverSecret  []string // labels the server signs with
-	serverDefault bool
 	serverUnknown bool
 
 	out      map[string]login.Outcome
@@ -60,7 +59,6 @@ func gather(r *Report) *facts {
 		for k, v := range r.Login.Outcomes {
 			f.out[k] = v
 		}
-		f.serverDefault = f.has(finding.ServerSecretDefault)
 		f.serverUnknown = f.has(finding.ServerSecretUnknown)
 	}
 	return f
@@ -149,11 +147,6 @@ func (f *facts) currentHasWhitespace(label string) bool {
 		}
 	}
 	return false
-}
-
-func (f *facts) sourcesAgree() bool {
-	labels, distinct := f.signers()
-	return len(labels) >= 1 && distinct == 1
 }
 
 func (f *facts) dbURLsAgree() bool { return !f.has(finding.DBURLMismatch) }
@@ -293,7 +286,7 @@ func signInRule(f *facts) (Verdict, bool) {
 		if c, ok := f.first(finding.DBUnreachable); ok {
 			// authtui may reach the database from another network than
 			// the auth service: likely, not proven.
-			return Verdict{ID: c.ID, Undecided: false, Evidence: evidenceOf(g, c),
+			return Verdict{ID: c.ID, Evidence: evidenceOf(g, c),
 				Message:      c.Message + " Sign-in fails on the auth service too (" + g.Message + "), most likely for the same reason.",
 				Alternatives: []Alternative{{finding.LoginServerError, "the auth service fails for another reason (a hook or plugin throwing) while its own network reaches the database"}},
 				TellApart:    "Read the auth service's log for the sign-in: a database error there confirms it; authtui reached (or failed to reach) the database from where it runs, which may not be the auth service's network."}, true
