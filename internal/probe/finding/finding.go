@@ -136,6 +136,10 @@ const (
 	InputUnparsable        ID = "input-unparsable"
 	DBTLSUnverified        ID = "db-tls-unverified"
 	APINotProtected        ID = "api-not-protected"
+
+	// Added with issue 9: discovery compares services per environment.
+	EnvironmentMissing ID = "environment-missing"
+	EnvironmentCrossed ID = "environment-crossed"
 )
 
 var severities = map[ID]Severity{
@@ -175,8 +179,9 @@ var severities = map[ID]Severity{
 	DBURLMismatch: Warn, CacheOutlivesSession: Warn, DBSessionsIndexMissing: Warn,
 	ServerSecretWhitespace: Error, APINotProtected: Warn,
 	LoginSignOutFailed: Warn, LoginOverHTTP: Warn,
-	InputUnparsable: Error,
-	DBTLSUnverified: Warn,
+	InputUnparsable:    Error,
+	DBTLSUnverified:    Warn,
+	EnvironmentMissing: Warn, EnvironmentCrossed: Error,
 }
 
 // Severity returns the catalogue severity of id; unknown IDs are errors so

@@ -1,0 +1,210 @@
+package discover
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/finding"
+)
+
+// Value is a variable's effective value in one environment of a service
+// and the file it came from: the file to edit.
+type Value struct {
+	Value string
+	File  string
+}
+
+// Effective reads an environment's files, the winning one first, and
+// returns the value each BetterAuth variable really has: the first file
+// that sets a variable wins (dotenv and @next/env never override a value
+// already set, even an empty one). Files that cannot be read are
+// reported and skipped.
+func (p *Project) Effective(e Env) (map[string]Value, finding.List) {
+	vals := map[string]Value{}
+	var fs finding.List
+	for _, f := range e.Files {
+		data, err := probe.ReadEnvFile(filepath.Join(p.Root, filepath.FromSlash(f)))
+		var vars map[string]string
+		if err == nil {
+			vars, err = probe.ParseEnv(data)
+		}
+		if err != nil {
+			fs.Add(finding.EnvFileUnreadable, f, "cannot use %s: %s", f, err)
+			continue
+		}
+		for k, v := range vars {
+			if _, set := vals[k]; !set {
+				vals[k] = Value{Value: v, File: f}
+			}
+		}
+	}
+	return vals, fs
+}
+
+// EnvSource is one service in one environment as a probe source.
+type EnvSource struct {
+	Service string
+	Env     string
+	Source  probe.Source
+	// From names, per variable, the file that sets it.
+	From map[string]string
+}
+
+// Sources is every service in every environment it has, as probe
+// sources labelled "service (file)", the file being the one that sets the
+// secret (else the environment's winning file).
+func (p *Project) Sources() ([]EnvSource, finding.List) {
+	var out []EnvSource
+	var fs finding.List
+	for _, s := range p.Services {
+		for _, e := range s.Envs {
+			vals, efs := p.Effective(e)
+			fs = append(fs, efs...)
+			src := probe.Source{Vars: map[string]string{}}
+			from := map[string]string{}
+			for k, v := range vals {
+				src.Vars[k] = v.Value
+				from[k] = v.File
+			}
+			file := ""
+			for _, name := range probe.SecretVars {
+				if f, ok := from[name]; ok {
+					file = f
+					break
+				}
+			}
+			if file == "" && len(e.Files) > 0 {
+				file = e.Files[0]
+			}
+			src.Label = fmt.Sprintf("%s (%s)", s.Name, file)
+			out = append(out, EnvSource{Service: s.Name, Env: e.Name, Source: src, From: from})
+		}
+	}
+	return out, fs
+}
+
+// EnvNames lists the environments any service has, in display order.
+func EnvNames(srcs []EnvSource) []string {
+	order := map[string]int{EnvProduction: 0, EnvPreview: 1, EnvDevelopment: 2, EnvLocal: 3}
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range srcs {
+		if !seen[s.Env] {
+			seen[s.Env] = true
+			out = append(out, s.Env)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return order[out[i]] < order[out[j]] })
+	return out
+}
+
+// Compare checks the services within each environment (every service in
+// Production must hold the same secret; so must every service in
+// Preview), and looks for the classic Preview failure: an environment one
+// service defines and another lacks, or fills with another environment's
+// values. One service differing across its own environments is normal.
+func Compare(srcs []EnvSource) (map[string]probe.SecretsReport, finding.List) {
+	byEnv := map[string][]probe.Source{}
+	for _, s := range srcs {
+		byEnv[s.Env] = append(byEnv[s.Env], s.Source)
+	}
+	reports := map[string]probe.SecretsReport{}
+	var fs finding.List
+	for _, env := range EnvNames(srcs) {
+		rep := probe.CheckSecrets(byEnv[env])
+		for i := range rep.Findings {
+			rep.Findings[i].Message = "In " + env + ": " + rep.Findings[i].Message
+		}
+		reports[env] = rep
+		fs = append(fs, rep.Findings...)
+	}
+	fs = append(fs, crossCheck(srcs, reports)...)
+	return reports, fs
+}
+
+// crossCheck raises environment-missing and environment-crossed.
+func crossCheck(srcs []EnvSource, reports map[string]probe.SecretsReport) finding.List {
+	fp := map[[2]string]string{} // service, env → fingerprint
+	label := map[[2]string]string{}
+	services := map[string]bool{}
+	for _, s := range srcs {
+		services[s.Service] = true
+		label[[2]string{s.Service, s.Env}] = s.Source.Label
+	}
+	for env, rep := range reports {
+		for _, st := range rep.Sources {
+			for _, s := range srcs {
+				if s.Env == env && s.Source.Label == st.Label && st.Present {
+					fp[[2]string{s.Service, env}] = st.Fingerprint
+				}
+			}
+		}
+	}
+	var names []string
+	for n := range services {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var fs finding.List
+	for _, env := range []string{EnvProduction, EnvPreview} {
+		var have, lack []string
+		for _, n := range names {
+			if _, ok := label[[2]string{n, env}]; ok {
+				have = append(have, n)
+			} else {
+				lack = append(lack, n)
+			}
+		}
+		if len(have) > 0 && len(lack) > 0 {
+			fs.Add(finding.EnvironmentMissing, strings.Join(lack, ", "),
+				"%s %s %s values (%s), %s none: when deployed to %s, %s runs with whatever the host sets, often nothing (then BetterAuth's built-in default secret). Pull or set %s's %s values (vercel pull --environment=%s) and compare again.",
+				strings.Join(have, ", "), hasHave(len(have)), env, labels(have, env, label), strings.Join(lack, ", "), env, strings.Join(lack, ", "), strings.Join(lack, ", "), env, env)
+		}
+		// Another environment's values: a service's secret in env equals
+		// another service's secret in a different environment, and not
+		// that service's own secret in env.
+		for _, a := range names {
+			fa, ok := fp[[2]string{a, env}]
+			if !ok {
+				continue
+			}
+			for _, b := range names {
+				if a == b {
+					continue
+				}
+				fb, ok := fp[[2]string{b, env}]
+				if !ok || fb == fa {
+					continue
+				}
+				for _, other := range []string{EnvProduction, EnvPreview, EnvDevelopment, EnvLocal} {
+					if other == env || fp[[2]string{b, other}] != fa {
+						continue
+					}
+					fs.Add(finding.EnvironmentCrossed, label[[2]string{a, env}],
+						"%s's %s secret (%s, fingerprint %s) is %s's %s secret, not its %s one (%s): %s holds another environment's values. Set %s's %s BETTER_AUTH_SECRET to the one %s uses in %s.",
+						a, env, label[[2]string{a, env}], fa, b, other, env, fb, label[[2]string{a, env}], a, env, b, env)
+					break
+				}
+			}
+		}
+	}
+	return fs
+}
+
+func hasHave(n int) string {
+	if n == 1 {
+		return "has"
+	}
+	return "have"
+}
+
+func labels(names []string, env string, label map[[2]string]string) string {
+	var out []string
+	for _, n := range names {
+		out = append(out, label[[2]string{n, env}])
+	}
+	return strings.Join(out, ", ")
+}
