@@ -377,7 +377,9 @@ func (p packageJSON) dep(name string) string {
 	return p.DevDependencies[name]
 }
 
-func (p packageJSON) workspaceRoot() bool { return len(p.Workspaces) > 0 && string(p.Workspaces) != "null" }
+func (p packageJSON) workspaceRoot() bool {
+	return len(p.Workspaces) > 0 && string(p.Workspaces) != "null"
+}
 
 func readPackage(file string) (packageJSON, bool) {
 	var p packageJSON
