@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
-	"github.com/authtui/authtui/internal/probe/textsafe"
+	"github.com/authtui/authtui/internal/report"
 )
 
 // dbFlags are the flags of every command that may use the database.
@@ -107,81 +106,16 @@ func parseNoArgs(fs *flag.FlagSet, args []string) (int, error) {
 }
 
 // writeHealthText prints the health report, and its findings unless a
-// caller collects them for one list at the end.
+// caller collects them for one list at the end (and heads the section
+// itself: check).
 func writeHealthText(w io.Writer, st style, h *database.Health, withFindings bool) {
-	t := h.Target
-	fmt.Fprintf(w, "%sDatabase%s  %s\n", st.bold, st.reset, textsafe.Clean(t.String()))
-	if !h.Connected {
-		if h.Error != nil {
-			fmt.Fprintf(w, "  %sunreachable%s (%s): %s\n\n", st.red, st.reset, h.Error.Class, textsafe.Clean(h.Error.Message))
-		}
-		if withFindings {
-			writeFindings(w, st, h.Findings)
-		}
-		return
-	}
-	ro := "read-only"
-	if !h.ReadOnly {
-		ro = st.yellow + "writes allowed" + st.reset
-	}
-	fmt.Fprintf(w, "  %sconnected%s  PostgreSQL %s, %s, %s\n", st.green, st.reset, textsafe.Clean(h.ServerVersion), tlsText(st, h), ro)
-	fmt.Fprintf(w, "  connections %d of %d\n", h.Connections, h.MaxConnections)
-	if l := h.Latency; l.Samples > 0 {
-		fmt.Fprintf(w, "  latency     p50 %s, p95 %s over %d pings\n", fmtDur(l.P50), fmtDur(l.P95), l.Samples)
-	}
-	fmt.Fprintf(w, "  clock skew  %s\n", h.ClockSkew.Round(time.Millisecond))
-	if s := h.Schema; s != nil {
-		if s.Session != nil {
-			fmt.Fprintf(w, "  sessions    %s (expiry: %s; unique token index: %s)\n", textsafe.Clean(s.Session.String()), s.ExpiresType, yesNo(s.TokenUnique))
-		}
-		if s.User != nil {
-			fmt.Fprintf(w, "  users       %s\n", textsafe.Clean(s.User.String()))
-		}
-		if s.OrphansChecked {
-			fmt.Fprintf(w, "  orphans     %d\n", s.Orphans)
-		}
-	}
-	fmt.Fprintln(w)
+	bs := report.Health(h)
 	if withFindings {
-		writeFindings(w, st, h.Findings)
+		bs = append(bs, report.Findings(h.Findings))
+	} else {
+		bs = untitled(bs)
 	}
-}
-
-// tlsText says what the connection's TLS proves: "TLS on" alone would
-// pass an unverified certificate for a verified one.
-func tlsText(st style, h *database.Health) string {
-	if !h.TLS {
-		if h.Target.Loopback {
-			return "TLS off (loopback)"
-		}
-		return st.yellow + "TLS off" + st.reset
-	}
-	ver := ""
-	if h.TLSVersion != "" {
-		ver = " (" + textsafe.Clean(h.TLSVersion) + ")"
-	}
-	if h.TLSVerify == database.TLSVerifyNone {
-		return st.yellow + "TLS, " + h.TLSState() + st.reset + ver
-	}
-	return "TLS, " + h.TLSState() + ver
-}
-
-func fmtDur(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return fmt.Sprintf("%dµs", d.Microseconds())
-	case d < time.Second:
-		return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
-	default:
-		return d.Round(10 * time.Millisecond).String()
-	}
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
+	report.Text(w, bs, st.reportText())
 }
 
 // sessionsOutput is the JSON of `authtui sessions`.
@@ -278,60 +212,17 @@ func asConnectError(err error) *database.ConnectError {
 }
 
 func writeSessionsText(w io.Writer, st style, out sessionsOutput) {
-	if len(out.Sessions) == 0 {
-		fmt.Fprintln(w, "No sessions.")
-	} else {
-		now := time.Now()
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "%sCREATED\tEXPIRES\tSTATUS\tUSER\tTOKEN\tIP\tUSER AGENT%s\n", st.bold, st.reset)
-		for _, s := range out.Sessions {
-			status := st.green + "active" + st.reset
-			if !s.Active {
-				status = st.dim + "expired" + st.reset
-			}
-			user := s.Email
-			if s.UserMissing {
-				user = st.red + "(user missing: " + s.UserID + ")" + st.reset
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-				s.CreatedAt.Local().Format("2006-01-02 15:04"), relTime(s.ExpiresAt, now), status,
-				textsafe.Truncate(user, 40), textsafe.Clean(s.TokenPrefix), textsafe.Truncate(s.IPAddress, 39), textsafe.Truncate(s.UserAgent, 48))
-		}
-		tw.Flush()
+	o := report.SessionsOptions{Next: out.Next}
+	// Only where the sort matters: the finding says so, and on a small
+	// table the hint is noise.
+	if out.Findings.Has(finding.DBSessionsIndexMissing) {
+		o.IndexHint = out.IndexHint
 	}
-	if out.Next != "" {
-		fmt.Fprintf(w, "\nMore: --after %s\n", out.Next)
-	}
-	if out.IndexHint != "" && !out.Findings.Has(finding.DBSessionsIndexMissing) {
-		fmt.Fprintf(w, "\n%sHint:%s no index leads with the creation time, so each page sorts the table. For large tables:\n  %s\n", st.dim, st.reset, out.IndexHint)
-	}
+	bs := []report.Block{report.Sessions(out.Sessions, time.Now(), o)}
 	if len(out.Findings) > 0 {
-		fmt.Fprintln(w)
-		writeFindings(w, st, out.Findings)
+		bs = append(bs, report.Findings(out.Findings))
 	}
-}
-
-// relTime says "in 6d 23h" or "2h ago".
-func relTime(t, now time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	d := t.Sub(now)
-	suffix := ""
-	prefix := "in "
-	if d < 0 {
-		d, prefix, suffix = -d, "", " ago"
-	}
-	var s string
-	switch {
-	case d >= 48*time.Hour:
-		s = fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
-	case d >= time.Hour:
-		s = fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	default:
-		s = fmt.Sprintf("%dm", int(d.Minutes()))
-	}
-	return prefix + s + suffix
+	report.Text(w, bs, st.reportText())
 }
 
 func formatCursor(c database.Cursor) string {

@@ -50,8 +50,11 @@ func TestSessionsCommand(t *testing.T) {
 	if r.code != exitOK || strings.ContainsAny(r.stdout, "\x1b\x07") {
 		t.Fatalf("text output has raw control characters or failed (%d): %q", r.code, r.stdout)
 	}
-	if !strings.Contains(r.stdout, "More: --after ") || !strings.Contains(r.stdout, "CREATE INDEX CONCURRENTLY") {
-		t.Errorf("text output lacks the cursor or the index hint:\n%s", r.stdout)
+	// BetterAuth's schema has no index on the creation time, but on a
+	// table this small every page is cheap: no hint (issue 14: hints
+	// only when they matter).
+	if !strings.Contains(r.stdout, "More: --after ") || strings.Contains(r.stdout, "CREATE INDEX") {
+		t.Errorf("text output lacks the cursor, or hints at an index a small table does not need:\n%s", r.stdout)
 	}
 	cursor := strings.TrimSpace(strings.SplitN(strings.SplitN(r.stdout, "More: --after ", 2)[1], "\n", 2)[0])
 	r2 := run(t, "", "sessions", "--database-url", dsn, "--limit", "2", "--after", cursor, "--json")
@@ -69,6 +72,16 @@ func TestSessionsCommand(t *testing.T) {
 	os.WriteFile(env, []byte("DATABASE_URL="+dsn+"\n"), 0o600)
 	if r := run(t, "", "sessions", "--env-file", env, "--user", seed.Users[0].Email, "--json"); r.code != exitOK || strings.Count(r.stdout, `"token_prefix"`) != 2 {
 		t.Errorf("--user via env file: %d %s", r.code, r.stderr)
+	}
+
+	// A table large enough for the sort to matter: the hint, with the
+	// statement on a line of its own to copy.
+	adminExec(t, dsn, `INSERT INTO session (id, "expiresAt", token, "createdAt", "updatedAt", "userId", "ipAddress", "userAgent")
+		SELECT 'bulk' || g, now() + interval '1 day', 'bulk-token-' || g, now() - interval '1 hour' - g * interval '1 second', now(), '`+seed.Users[0].ID+`', '', ''
+		FROM generate_series(1, 50000) g`)
+	r = run(t, "", "sessions", "--database-url", dsn, "--limit", "2")
+	if !strings.Contains(r.stdout, "db-sessions-index-missing") || !strings.Contains(r.stdout, "\n    CREATE INDEX CONCURRENTLY \"session_created_id_idx\" ON \"public\".\"session\"") {
+		t.Errorf("50,000 rows without the index: no hint\n%s", r.stdout)
 	}
 }
 
@@ -154,10 +167,10 @@ func TestDBCommandTLSVerification(t *testing.T) {
 	ca := pgtest.WithTLS(t, dsn)
 	mode := func(q string) string { return strings.Replace(dsn, "sslmode=disable", q, 1) }
 	for _, tc := range []struct{ url, text, json string }{
-		{mode("sslmode=require"), "TLS, certificate not verified (TLSv1.", `"tls_verify": "none"`},
-		{mode("sslmode=prefer"), "TLS, certificate not verified (TLSv1.", `"tls_verify": "none"`},
-		{mode("sslmode=verify-full&sslrootcert=" + ca), "TLS, certificate verified (TLSv1.", `"tls_verify": "full"`},
-		{dsn, "TLS off (loopback)", `"tls": false`},
+		{mode("sslmode=require"), "! on, certificate not verified (TLSv1.", `"tls_verify": "none"`},
+		{mode("sslmode=prefer"), "! on, certificate not verified (TLSv1.", `"tls_verify": "none"`},
+		{mode("sslmode=verify-full&sslrootcert=" + ca), "✓ on, certificate verified (TLSv1.", `"tls_verify": "full"`},
+		{dsn, "off (loopback)", `"tls": false`},
 	} {
 		// An empty database: db-schema-missing makes the exit 1 here.
 		r := run(t, "", "db", "--database-url", tc.url, "--pings", "1")

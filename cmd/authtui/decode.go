@@ -13,6 +13,7 @@ import (
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/textsafe"
+	"github.com/authtui/authtui/internal/report"
 )
 
 // maxInput caps what decode reads: a real paste is a few KB; a mistaken
@@ -68,7 +69,7 @@ Examples:
 			}
 		}
 	}
-	rep := probe.Decode(input, probe.DecodeOptions{
+	rep, in := probe.DecodeInput(input, probe.DecodeOptions{
 		Candidates: secrets.Candidates, BaseURL: baseURL, Origin: origin, CookiePrefix: prefix, Now: time.Now(),
 	})
 	// Findings about the sources that change what could be verified.
@@ -84,8 +85,8 @@ Examples:
 	if c.json {
 		return exitFor(rep.Findings), writeJSON(a.stdout, rep)
 	}
-	writeDecodeText(a.stdout, newStyle(c.colors(a)), rep)
-	return exitFor(rep.Findings), nil
+	err = writeDecodeText(a.stdout, c.colors(a), rep, report.DecodeOptions{Input: report.InputKind(in), Size: len(input)})
+	return exitFor(rep.Findings), err
 }
 
 // lookupTokens checks the decoded tokens against the database when one is
@@ -93,14 +94,14 @@ Examples:
 func lookupTokens(a *app, d *dbFlags, sources []probe.Source, rep *probe.DecodeReport) string {
 	url := d.resolveURL(a, sources)
 	if url == "" {
-		return "not configured"
+		return report.LookupNotConfigured
 	}
 	hasToken := false
 	for _, c := range rep.Cookies {
 		hasToken = hasToken || c.Token() != ""
 	}
 	if !hasToken {
-		return "no token to look up"
+		return report.LookupNoToken
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*d.timeout)
 	defer cancel()
@@ -108,19 +109,19 @@ func lookupTokens(a *app, d *dbFlags, sources []probe.Source, rep *probe.DecodeR
 	if err != nil {
 		ce := asConnectError(err)
 		rep.Findings.Add(finding.DBUnreachable, "", "tokens not looked up: cannot connect to the database (%s): %s", ce.Class, ce.Message)
-		return "unreachable"
+		return report.LookupUnreachable
 	}
 	defer db.Close()
 	schema, fs, err := db.DetectSchema(ctx)
 	rep.Findings = append(rep.Findings, fs...)
 	if err != nil || schema.Session == nil {
-		return "no session table"
+		return report.LookupNoSessionTable
 	}
 	if err := rep.LookupTokens(ctx, tokenLooker(db, schema)); err != nil {
 		fmt.Fprintf(a.stderr, "authtui decode: %s\n", textsafe.Safe(err.Error()))
-		return "lookup failed"
+		return report.LookupFailed
 	}
-	return "checked"
+	return report.LookupChecked
 }
 
 func readInput(a *app, pos []string) (string, error) {
@@ -210,142 +211,10 @@ func errNoPath(err error) error {
 	return err
 }
 
-func writeDecodeText(w io.Writer, st style, rep probe.DecodeReport) {
-	var cands []string
-	for _, c := range rep.Candidates {
-		cands = append(cands, fmt.Sprintf("%s [%s]", textsafe.Clean(c.String()), c.Fingerprint()))
-	}
-	fmt.Fprintf(w, "%sCandidate secrets%s (%d): %s\n\n", st.bold, st.reset, len(rep.Candidates), strings.Join(cands, ", "))
-	if shown := rep.Shown(); shown != "" {
-		fmt.Fprintf(w, "%s%s%s\n\n", st.bold, shown, st.reset)
-	}
-	for _, c := range rep.Cookies {
-		name := c.Name
-		if name == "" {
-			name = "(unnamed)"
-		}
-		fmt.Fprintf(w, "%s%s%s  %s  %s(%s, %d bytes)%s\n", st.bold, textsafe.Truncate(name, 60), st.reset, c.Kind, st.dim, textsafe.Safe(c.From), c.Size, st.reset)
-		if c.TokenPrefix != "" {
-			enc := ""
-			if c.Encoding != "" && c.Encoding != "plain" {
-				enc = " (" + c.Encoding + ")"
-			}
-			fmt.Fprintf(w, "  token      %s%s\n", textsafe.Clean(c.TokenPrefix), enc)
-		}
-		if c.Problem != "" && c.Cache == nil {
-			fmt.Fprintf(w, "  problem    %s%s%s\n", st.red, textsafe.Safe(c.Problem), st.reset)
-		}
-		if c.Signature != "" {
-			fmt.Fprintf(w, "  signature  %s\n", signatureLine(st, c))
-		}
-		if ch := c.Cache; ch != nil {
-			line := ch.Strategy
-			if ch.Chunks > 0 {
-				line += fmt.Sprintf(", %d chunks", ch.Chunks)
-			}
-			if !ch.ExpiresAt.IsZero() {
-				rel := "expires"
-				if ch.Expired {
-					rel = st.yellow + "expired" + st.reset
-				}
-				line += fmt.Sprintf(", %s %s", rel, ch.ExpiresAt.Local().Format("2006-01-02 15:04:05"))
-			}
-			if ch.KeyID != "" {
-				k := "unknown key"
-				if ch.KeyIDLabel != "" {
-					k = "key of " + textsafe.Clean(ch.KeyIDLabel)
-				}
-				line += ", kid " + k
-			}
-			fmt.Fprintf(w, "  cache      %s\n", line)
-			if ct := ch.Contents; ct != nil {
-				fmt.Fprintf(w, "  session    %s  user %s %s  token %s\n", textsafe.Truncate(ct.SessionID, 40), textsafe.Truncate(ct.UserID, 40), textsafe.Truncate(ct.Email, 60), textsafe.Clean(ct.TokenPrefix))
-			}
-			if ch.Problem != "" {
-				fmt.Fprintf(w, "  problem    %s%s%s\n", st.red, textsafe.Safe(ch.Problem), st.reset)
-			}
-		}
-		if sc := c.SetCookie; sc != nil {
-			fmt.Fprintf(w, "  attributes %s\n", attrLine(sc))
-		}
-		if r := c.SessionRow; r != nil {
-			switch {
-			case !r.Found:
-				fmt.Fprintf(w, "  database   %sno session row%s\n", st.red, st.reset)
-			case r.Expired:
-				fmt.Fprintf(w, "  database   session %s %sexpired%s %s\n", textsafe.Clean(r.SessionID), st.red, st.reset, r.ExpiresAt.Local().Format(time.DateTime))
-			case !r.UserExists:
-				fmt.Fprintf(w, "  database   session %s, %suser %s missing%s\n", textsafe.Clean(r.SessionID), st.red, textsafe.Clean(r.UserID), st.reset)
-			default:
-				fmt.Fprintf(w, "  database   session %s of %s, %svalid%s until %s\n", textsafe.Clean(r.SessionID), textsafe.Clean(r.Email), st.green, st.reset, r.ExpiresAt.Local().Format(time.DateTime))
-			}
-		}
-		fmt.Fprintln(w)
-	}
-	if rep.Database != "checked" && rep.Database != "no token to look up" {
-		fmt.Fprintf(w, "%sDatabase: %s; tokens were not looked up (--database-url or DATABASE_URL).%s\n\n", st.dim, rep.Database, st.reset)
-	}
-	if len(rep.Ignored) > 0 {
-		fmt.Fprintf(w, "%sIgnored: %s%s\n\n", st.dim, textsafe.Truncate(textsafe.Redact(strings.Join(rep.Ignored, "; ")), 300), st.reset)
-	}
-	writeFindings(w, st, rep.Findings)
-}
-
-func signatureLine(st style, c probe.CookieReport) string {
-	var parts []string
-	for _, m := range c.Matches {
-		s := textsafe.Clean(m.Label)
-		if m.Version != "" {
-			s += " v" + textsafe.Clean(m.Version)
-		}
-		if m.Role != probe.RoleCurrent && m.Role != probe.RoleDefault {
-			s += fmt.Sprintf(" (%s, %s)", m.Variable, m.Role)
-		}
-		parts = append(parts, s)
-	}
-	switch c.Signature {
-	case "valid":
-		return st.green + "valid" + st.reset + ", verified by " + strings.Join(parts, ", ")
-	case "malformed":
-		return st.red + "malformed" + st.reset
-	default:
-		if len(parts) > 0 {
-			return st.red + "invalid" + st.reset + " for every server as configured; matches only " + strings.Join(parts, ", ")
-		}
-		return st.red + "invalid" + st.reset + ": no candidate secret verifies it"
-	}
-}
-
-func attrLine(sc *probe.SetCookieReport) string {
-	var parts []string
-	ss := sc.SameSite
-	if ss == "" {
-		ss = "(unset → Lax)"
-	}
-	parts = append(parts, "SameSite="+textsafe.Clean(ss))
-	if sc.Secure {
-		parts = append(parts, "Secure")
-	}
-	if sc.HTTPOnly {
-		parts = append(parts, "HttpOnly")
-	}
-	if sc.Domain != "" {
-		parts = append(parts, "Domain="+textsafe.Safe(sc.Domain))
-	}
-	if sc.Path != "" {
-		parts = append(parts, "Path="+textsafe.Safe(sc.Path))
-	}
-	if sc.MaxAge != nil {
-		parts = append(parts, fmt.Sprintf("Max-Age=%d (%s)", *sc.MaxAge, time.Duration(*sc.MaxAge)*time.Second))
-	} else if !sc.Expires.IsZero() {
-		parts = append(parts, "Expires="+sc.Expires.Format(time.RFC1123))
-	} else {
-		parts = append(parts, "session cookie (no Max-Age)")
-	}
-	if sc.Cleared {
-		parts = append(parts, "CLEARED")
-	}
-	return strings.Join(parts, "; ")
+// writeDecodeText prints the decode report as the console's inspector
+// shows it: one set of lines (report.Decode), laid out for 80 columns.
+func writeDecodeText(w io.Writer, color bool, rep probe.DecodeReport, o report.DecodeOptions) error {
+	return report.Text(w, report.Decode(rep, o), report.TextOptions{Color: color, Width: 80})
 }
 
 // tokenLooker looks tokens up in db's session table, for

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"time"
 
 	"golang.org/x/term"
 
@@ -14,7 +15,7 @@ import (
 	"github.com/authtui/authtui/internal/probe/check"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/login"
-	"github.com/authtui/authtui/internal/probe/textsafe"
+	"github.com/authtui/authtui/internal/report"
 )
 
 // loginFlags are the flags of the commands that can run the login flow.
@@ -102,6 +103,7 @@ func runLogin(a *app, args []string) (int, error) {
 		c common
 		d dbFlags
 		l loginFlags
+		o outputFlags
 	)
 	fs := newFlagSet(a, "login", "login --email EMAIL --password-env VAR [flags] | login --replay-session ID|latest [flags]", `
 Sign in to the auth service as a test user and follow the session through
@@ -123,8 +125,12 @@ Examples:
 	c.register(fs)
 	d.register(fs)
 	l.register(fs)
+	o.register(fs)
 	if code, err := parseNoArgs(fs, args); err != nil || code >= 0 {
 		return max(code, 0), err
+	}
+	if err := o.validate(&c); err != nil {
+		return exitUsage, err
 	}
 	if !l.wanted() {
 		return exitUsage, usagef("nothing to run: pass --email (with --password-env) or --replay-session")
@@ -137,22 +143,25 @@ Examples:
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	st := newStyle(c.colors(a))
+	steps := 0
 	rep := runPipeline(ctx, opts, func(e check.Event) {
-		if e.Login == nil {
-			return
-		}
-		if c.json {
+		switch {
+		case e.Login == nil, o.markdown:
+		case c.json:
 			writeJSONLine(a.stdout, e.Login)
-		} else if e.Login.Phase == login.PhaseEnd {
-			writeEvent(a.stdout, st, *e.Login)
+		case e.Login.Phase == login.PhaseEnd:
+			writeEvent(a.stdout, st, *e.Login, steps == 0)
+			steps++
 		}
 	})
-	if c.json {
+	switch {
+	case c.json:
 		return exitOf(rep), writeJSONLine(a.stdout, loginSummary(rep))
+	case o.markdown:
+		return exitOf(rep), writeMarkdown(a, rep)
 	}
 	fmt.Fprintln(a.stdout)
-	writeFindings(a.stdout, st, rep.Findings)
-	writeVerdict(a.stdout, st, rep.Verdict, rep.Healthy)
+	writeEnd(a.stdout, st, rep)
 	return exitOf(rep), nil
 }
 
@@ -200,74 +209,48 @@ func exitOf(rep *check.Report) int {
 	return exitFound
 }
 
-func writeEvent(w io.Writer, st style, e login.Event) {
-	mark := map[string]string{
-		login.StatusOK: st.green + "✓" + st.reset, login.StatusWarn: st.yellow + "!" + st.reset,
-		login.StatusFail: st.red + "✗" + st.reset, login.StatusSkip: st.dim + "-" + st.reset,
-	}[e.Status]
-	code := "   "
-	if e.HTTPStatus != 0 {
-		code = fmt.Sprint(e.HTTPStatus)
+// writeEvent prints one finished step as report.StepLines lays it out,
+// under a "Login flow" heading before the first (title): what the run's
+// report.Login block prints, one step at a time, as each ends.
+func writeEvent(w io.Writer, st style, e login.Event, title bool) {
+	lines := report.Layout([]report.Block{{Title: "Login flow", Lines: report.StepLines(e)}}, 0, st.reportPaint)
+	if !title {
+		lines = lines[1:]
 	}
-	fmt.Fprintf(w, "%s %-40s %s %7s  %s\n", mark, textsafe.Truncate(e.Title, 40), code, fmtDur(e.Duration), textsafe.Truncate(e.Detail, 200))
-	if e.Redirect != "" {
-		fmt.Fprintf(w, "    redirect → %s (not followed)\n", textsafe.Truncate(e.Redirect, 120))
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
 	}
 }
 
-func writeVerdict(w io.Writer, st style, v check.Verdict, healthy bool) {
-	color := st.red
-	if healthy {
-		color = st.green
+// writeEnd prints what follows the steps: the skipped probes, the
+// findings and the verdict.
+func writeEnd(w io.Writer, st style, rep *check.Report) {
+	var bs []report.Block
+	if len(rep.Skipped) > 0 {
+		bs = append(bs, report.Skipped(rep.Skipped))
 	}
-	fmt.Fprintf(w, "\n%sDiagnosis%s", st.bold, st.reset)
-	if v.ID != "" {
-		fmt.Fprintf(w, "  %s%s%s", color, v.ID, st.reset)
+	bs = append(bs, report.Findings(rep.Findings), report.Verdict(rep.Verdict, rep.Healthy))
+	report.Text(w, bs, st.reportText())
+}
+
+// outputFlags are the output forms of check and login besides text.
+type outputFlags struct{ markdown bool }
+
+func (o *outputFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&o.markdown, "markdown", false, "print the whole report as Markdown (configuration, versions, every probe, findings, verdict) to paste into an issue; not with --json")
+}
+
+func (o *outputFlags) validate(c *common) error {
+	if o.markdown && c.json {
+		return usagef("--markdown and --json are two forms of the same report: pass one")
 	}
-	fmt.Fprintln(w)
-	for _, line := range textsafe.Wrap(textsafe.Clean(v.Message), 76) {
-		fmt.Fprintf(w, "  %s%s%s\n", color, line, st.reset)
-	}
-	if len(v.Evidence) > 0 {
-		fmt.Fprintf(w, "  %sEvidence:%s\n", st.bold, st.reset)
-		for i, e := range v.Evidence {
-			if i == 8 {
-				fmt.Fprintf(w, "    %s… %d more in --json%s\n", st.dim, len(v.Evidence)-i, st.reset)
-				break
-			}
-			line := e.Seen
-			if e.Step != "" {
-				line = e.Step + ": " + line
-			}
-			fmt.Fprintf(w, "    %s\n", textsafe.Truncate(line, 100))
-		}
-	}
-	if len(v.Alternatives) > 0 {
-		head := "Also possible, less likely:"
-		if v.Undecided {
-			head = "Possible causes, most likely first:"
-		}
-		fmt.Fprintf(w, "  %s%s%s\n", st.bold, head, st.reset)
-		for _, alt := range v.Alternatives {
-			text := alt.Message
-			if alt.ID != "" {
-				text = string(alt.ID) + ": " + text
-			}
-			for i, line := range textsafe.Wrap(textsafe.Clean(text), 72) {
-				mark := "- "
-				if i > 0 {
-					mark = "  "
-				}
-				fmt.Fprintf(w, "    %s%s\n", mark, line)
-			}
-		}
-	}
-	if v.TellApart != "" {
-		fmt.Fprintf(w, "  %sTo tell them apart:%s\n", st.bold, st.reset)
-		for _, line := range textsafe.Wrap(textsafe.Clean(v.TellApart), 72) {
-			fmt.Fprintf(w, "    %s\n", line)
-		}
-	}
+	return nil
+}
+
+// writeMarkdown prints the Markdown report of a run, as the console's R
+// writes it to a file.
+func writeMarkdown(a *app, rep *check.Report) error {
+	return report.CheckMarkdown(a.stdout, rep, report.RunMeta(rep, versionString(), a.dir, time.Now()))
 }
 
 func runCheck(a *app, args []string) (int, error) {
@@ -275,6 +258,7 @@ func runCheck(a *app, args []string) (int, error) {
 		c common
 		d dbFlags
 		l loginFlags
+		o outputFlags
 	)
 	fs := newFlagSet(a, "check", "check [flags]", `
 Run every probe that is configured and diagnose: the secrets of every env
@@ -285,13 +269,21 @@ verdict is the cause that the whole body of evidence leaves standing; when
 several stay possible it lists them and says what would tell them apart.
 Exits 0 only when every step passed and no error was found.
 
+--markdown prints the same run as one Markdown report, with the
+configuration found (and where each value came from) and the versions, to
+paste into an issue; the console's R writes the same report to a file.
+
 Example:
   authtui check --env-file auth/.env --env-file api/.env --replay-session latest`)
 	c.register(fs)
 	d.register(fs)
 	l.register(fs)
+	o.register(fs)
 	if code, err := parseNoArgs(fs, args); err != nil || code >= 0 {
 		return max(code, 0), err
+	}
+	if err := o.validate(&c); err != nil {
+		return exitUsage, err
 	}
 	cfg, loadFs := resolve(a, &c, &d, &l)
 	opts, err := l.checkOptions(a, cfg, loadFs, &d)
@@ -303,37 +295,30 @@ Example:
 	st := newStyle(c.colors(a))
 	loginStarted := false
 	rep := runPipeline(ctx, opts, func(e check.Event) {
-		if c.json {
+		if c.json || o.markdown {
 			return
 		}
 		switch {
+		// Each report is the block the Markdown report has for it
+		// (report.Check), printed as it arrives.
 		case e.Secrets != nil:
-			fmt.Fprintf(a.stdout, "%s== Secrets%s\n", st.bold, st.reset)
-			writeSecretsText(a.stdout, st, *e.Secrets, false)
+			report.Text(a.stdout, report.Secrets(*e.Secrets), st.reportText())
 		case e.Database != nil:
-			fmt.Fprintf(a.stdout, "%s== Database%s\n", st.bold, st.reset)
-			writeHealthText(a.stdout, st, e.Database, false)
-		case e.Login != nil:
-			if !loginStarted {
-				loginStarted = true
-				fmt.Fprintf(a.stdout, "%s== Login flow%s\n", st.bold, st.reset)
-			}
-			if e.Login.Phase == login.PhaseEnd {
-				writeEvent(a.stdout, st, *e.Login)
-			}
+			report.Text(a.stdout, report.Health(e.Database), st.reportText())
+		case e.Login != nil && e.Login.Phase == login.PhaseEnd:
+			writeEvent(a.stdout, st, *e.Login, !loginStarted)
+			loginStarted = true
 		}
 	})
-	if c.json {
+	switch {
+	case c.json:
 		return exitOf(rep), writeJSON(a.stdout, rep)
+	case o.markdown:
+		return exitOf(rep), writeMarkdown(a, rep)
 	}
 	if loginStarted {
 		fmt.Fprintln(a.stdout)
 	}
-	for _, s := range rep.Skipped {
-		fmt.Fprintf(a.stdout, "%sSkipped %s%s\n", st.dim, s, st.reset)
-	}
-	fmt.Fprintln(a.stdout)
-	writeFindings(a.stdout, st, rep.Findings)
-	writeVerdict(a.stdout, st, rep.Verdict, rep.Healthy)
+	writeEnd(a.stdout, st, rep)
 	return exitOf(rep), nil
 }

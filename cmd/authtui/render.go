@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/textsafe"
+	"github.com/authtui/authtui/internal/report"
 )
 
 // style is the few SGR codes text output uses; all empty without colour.
@@ -21,46 +21,19 @@ func newStyle(color bool) style {
 	return style{bold: "\x1b[1m", dim: "\x1b[2m", red: "\x1b[31m", yellow: "\x1b[33m", green: "\x1b[32m", cyan: "\x1b[36m", reset: "\x1b[0m"}
 }
 
-func (s style) sev(sev finding.Severity) string {
-	switch sev {
-	case finding.Error:
-		return s.red + "ERROR" + s.reset
-	case finding.Warn:
-		return s.yellow + "WARN " + s.reset
-	default:
-		return s.cyan + "INFO " + s.reset
-	}
+// reportText is how report.Text prints with this style: colours only when the
+// style has them.
+func (s style) reportText() report.TextOptions { return report.TextOptions{Color: s.reset != ""} }
+
+// reportPaint is report.Painter with this style's colours (none without).
+func (s style) reportPaint(text string, t report.Tone) string {
+	return report.Paint(text, t, s.reset != "")
 }
 
 // Text output prints every untrusted string through textsafe.Safe
 // (credentials cut, then control characters escaped) and every URL through
 // textsafe.URL; JSON does the same to every string (safeJSON), so the two
 // never disagree about what may be shown.
-
-// writeFindings prints findings errors first, one per line, wrapped under
-// the ID so the fix stays readable in an 80-column terminal.
-func writeFindings(w io.Writer, st style, fs finding.List) {
-	if len(fs) == 0 {
-		fmt.Fprintf(w, "%sNo findings.%s\n", st.green, st.reset)
-		return
-	}
-	e, wn, in := fs.Count()
-	fmt.Fprintf(w, "%sFindings%s: %d error(s), %d warning(s), %d info\n", st.bold, st.reset, e, wn, in)
-	for _, f := range fs.Sorted() {
-		fmt.Fprintf(w, "  %s %s%s%s\n", st.sev(f.Severity), st.bold, f.ID, st.reset)
-		for _, line := range textsafe.Wrap(textsafe.Safe(f.Message), 72) {
-			fmt.Fprintf(w, "        %s\n", line)
-		}
-		if len(f.Evidence) > 1 {
-			// One cause seen several times (cookie and bearer): say where.
-			var at []string
-			for _, e := range f.Evidence {
-				at = append(at, e.Step)
-			}
-			fmt.Fprintf(w, "        %sseen at: %s%s\n", st.dim, textsafe.Safe(strings.Join(at, ", ")), st.reset)
-		}
-	}
-}
 
 // writeJSON prints v as indented JSON, every string in it made as safe as
 // the text output makes it (safeJSON).

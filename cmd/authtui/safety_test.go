@@ -214,6 +214,44 @@ func TestBaseURLNeverPrintedAsIs(t *testing.T) {
 	}
 }
 
+// TestMarkdownEscapesServerBodies: `check --markdown` carries a server's
+// body into the findings and the verdict, and the base URL into the
+// configuration. Controls, bidi overrides and DEL come out escaped as in
+// the text output, a credential cut, the URL without userinfo and query,
+// and Markdown in the body stays literal text: no link, no HTML.
+func TestMarkdownEscapesServerBodies(t *testing.T) {
+	const body = `{"code":"INTERNAL","message":"\u009b31mno\u202e tables\u007f [c](https://e.x) <b>x password=Hunter2-hunter2"}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodPost {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+		fmt.Fprint(w, body)
+	}))
+	defer srv.Close()
+	base := strings.Replace(srv.URL, "http://", "http://deploy:S3cr3t-Pw@", 1) + "/?token=Zq4mN8pL2xR7Yx2cV9bN"
+	env := sfFile(t, "auth.env", "BETTER_AUTH_SECRET="+secretA+"\nBETTER_AUTH_URL="+base+"\n")
+	r := sfRun(t, map[string]string{"SF_PW": testPass}, "check", "--markdown", "--env-file", env, "--email", "ada@example.com", "--password-env", "SF_PW")
+	if r.code != exitFound || !strings.HasPrefix(r.stdout, "# authtui report") {
+		t.Fatalf("check --markdown: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, secret := range []string{"Hunter2-hunter2", "S3cr3t-Pw", "Zq4mN8pL2xR7Yx2cV9bN", secretA, testPass} {
+		if strings.Contains(r.stdout+r.stderr, secret) {
+			t.Errorf("the report holds %q:\n%s", secret, r.stdout)
+		}
+	}
+	for _, c := range r.stdout {
+		if c != '\n' && sfUnsafeRune(c) {
+			t.Errorf("raw %U in the report", c)
+		}
+	}
+	for _, want := range []string{`no\\u202e tables\\x7f`, `\[c\](https://e.x) &lt;b&gt;x`, "**base URL** " + srv.URL + "/?…"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the report lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
 // ---- the console as a process ------------------------------------------------------
 
 // sfConsole is a real authtui console in tmux, started through a wrapper

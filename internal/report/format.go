@@ -20,6 +20,8 @@ func Duration(d time.Duration) string {
 	switch {
 	case d <= 0:
 		return ""
+	case d < time.Microsecond:
+		return "<1µs"
 	case d < time.Millisecond:
 		return fmt.Sprintf("%dµs", d.Microseconds())
 	case d < 100*time.Millisecond:
@@ -97,12 +99,16 @@ func Safe(s string, n int) string {
 
 // Wrap breaks text at spaces into lines of at most w cells, breaking a
 // word longer than a line. Text may carry ANSI styles (widths are cells).
-func Wrap(s string, w int) []string {
+func Wrap(s string, w int) []string { return wrap(s, w, true) }
+
+// wrap is Wrap; with brk false a word longer than a line keeps a line of
+// its own instead of being broken.
+func wrap(s string, w int, brk bool) []string {
 	w = max(w, 10)
 	var out []string
 	cur := ""
 	for _, word := range strings.Fields(s) {
-		for ansi.StringWidth(word) > w {
+		for brk && ansi.StringWidth(word) > w {
 			if cur != "" {
 				out, cur = append(out, cur), ""
 			}

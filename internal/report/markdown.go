@@ -2,8 +2,11 @@ package report
 
 import (
 	"io"
+	"regexp"
 	"strings"
 )
+
+var listStart = regexp.MustCompile(`^([-+]|[0-9]+[.)])( |$)`)
 
 // Markdown writes blocks as GitHub-flavoured Markdown, to paste into an
 // issue or a chat: a heading per block, a list of labelled lines, tables
@@ -41,9 +44,17 @@ func writeMDLines(b *strings.Builder, ls []Line) {
 		if l.Label != "" {
 			b.WriteString("**" + mdEscape(l.Label) + "** ")
 		}
+		var item strings.Builder
 		for _, s := range l.Spans {
-			b.WriteString(mdSpan(s))
+			item.WriteString(mdSpan(s))
 		}
+		text := item.String()
+		if l.Label == "" && listStart.MatchString(text) {
+			// "- x" or "1. x" at the start of an item would open a
+			// nested list.
+			text = `\` + text
+		}
+		b.WriteString(text)
 		b.WriteByte('\n')
 	}
 	b.WriteByte('\n')

@@ -32,7 +32,7 @@ func Text(w io.Writer, bs []Block, o TextOptions) error {
 	paint := func(s string, t Tone) string { return Paint(s, t, o.Color) }
 	var b strings.Builder
 	for _, bl := range bs {
-		writeTextBlock(&b, bl, o.Width, paint)
+		writeTextBlock(&b, bl, o.Width, paint, false)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -49,7 +49,7 @@ type Painter func(s string, t Tone) string
 func Layout(bs []Block, width int, paint Painter) []string {
 	var b strings.Builder
 	for _, bl := range bs {
-		writeTextBlock(&b, bl, width, paint)
+		writeTextBlock(&b, bl, width, paint, true)
 	}
 	return strings.Split(strings.TrimSuffix(b.String(), "\n\n"), "\n")
 }
@@ -61,7 +61,10 @@ func TextString(bs []Block, o TextOptions) string {
 	return b.String()
 }
 
-func writeTextBlock(b *strings.Builder, bl Block, width int, paint Painter) {
+// brk says whether a word longer than a line is broken (the console,
+// which would clip it) or left whole (a terminal or a file, where a path
+// or URL must stay one piece to be copied).
+func writeTextBlock(b *strings.Builder, bl Block, width int, paint Painter, brk bool) {
 	if width <= 0 {
 		width = 80
 	}
@@ -78,11 +81,11 @@ func writeTextBlock(b *strings.Builder, bl Block, width int, paint Painter) {
 		b.WriteByte('\n')
 		indent = "  "
 	}
-	writeTextLines(b, bl.Lines, indent, width, paint)
+	writeTextLines(b, bl.Lines, indent, width, paint, brk)
 	if bl.Table != nil {
 		writeTextTable(b, *bl.Table, indent, paint)
 	}
-	writeTextLines(b, bl.After, indent, width, paint)
+	writeTextLines(b, bl.After, indent, width, paint, brk)
 	b.WriteByte('\n')
 }
 
@@ -99,7 +102,7 @@ func LabelWidth(ls []Line) int {
 	return min(n, 20) + 1
 }
 
-func writeTextLines(b *strings.Builder, ls []Line, indent string, width int, paint Painter) {
+func writeTextLines(b *strings.Builder, ls []Line, indent string, width int, paint Painter, brk bool) {
 	// A line without label or indent starts a section (a heading, a
 	// headline); each section has its own label column, so evidence rows
 	// under a heading align among themselves only.
@@ -108,12 +111,12 @@ func writeTextLines(b *strings.Builder, ls []Line, indent string, width int, pai
 		for end < len(ls) && (ls[end].Label != "" || ls[end].Indent > 0) {
 			end++
 		}
-		writeTextSection(b, ls[start:end], indent, width, paint)
+		writeTextSection(b, ls[start:end], indent, width, paint, brk)
 		start = end
 	}
 }
 
-func writeTextSection(b *strings.Builder, ls []Line, indent string, width int, paint Painter) {
+func writeTextSection(b *strings.Builder, ls []Line, indent string, width int, paint Painter, brk bool) {
 	lw := LabelWidth(ls)
 	for _, l := range ls {
 		lead := indent + strings.Repeat("  ", l.Indent)
@@ -137,7 +140,7 @@ func writeTextSection(b *strings.Builder, ls []Line, indent string, width int, p
 			hang += "  "
 		}
 		if l.Prose {
-			for i, part := range Wrap(l.Text(), width-ansi.StringWidth(hang)) {
+			for i, part := range wrap(l.Text(), width-ansi.StringWidth(hang), brk) {
 				if i > 0 {
 					lead = hang
 				}

@@ -1,17 +1,24 @@
 package ui
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/authtui/authtui/internal/probe/check"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/textsafe"
+	"github.com/authtui/authtui/internal/report"
 )
 
 // Below this size the layout cannot show five panes usefully.
@@ -145,6 +152,8 @@ func (m *Model) route(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.status = ""
 		}
 		return m, nil
+	case reportMetaMsg:
+		return m, m.writeReport(msg)
 	case SecretsLoadedMsg:
 		m.sources = m.sources[:0]
 		for _, s := range msg.Sources {
@@ -172,20 +181,20 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := m.keys
 	if m.over != overlayNone {
 		switch {
-		case key.Matches(msg, k.Quit) && msg.String() == "ctrl+c":
+		case key.Matches(msg, k.Interrupt):
 			return tea.Quit
-		case msg.String() == "esc", msg.String() == "q", key.Matches(msg, k.Help), key.Matches(msg, k.Findings):
+		case key.Matches(msg, k.Close), key.Matches(msg, k.Help), key.Matches(msg, k.Findings):
 			m.over = overlayNone
-		case msg.String() == "j", msg.String() == "down":
-			m.findingsScroll = min(m.findingsScroll+1, max(0, len(m.allFindings())*4))
-		case msg.String() == "k", msg.String() == "up":
+		case key.Matches(msg, k.ScrollDown):
+			m.findingsScroll = min(m.findingsScroll+1, len(m.findingsLines(max(1, m.width-2))))
+		case key.Matches(msg, k.ScrollUp):
 			m.findingsScroll = max(0, m.findingsScroll-1)
 		}
 		return nil
 	}
 	p := m.panes[m.focus]
 	if p.Capturing() {
-		if msg.String() == "ctrl+c" {
+		if key.Matches(msg, k.Interrupt) {
 			return tea.Quit
 		}
 		return p.Update(msg)
@@ -197,6 +206,8 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		m.over = overlayHelp
 	case key.Matches(msg, k.Findings):
 		m.over, m.findingsScroll = overlayFindings, 0
+	case key.Matches(msg, k.Report):
+		return m.reportCmd(time.Now())
 	case key.Matches(msg, k.NextPane):
 		m.setFocus((m.focus + 1) % len(m.panes))
 	case key.Matches(msg, k.PrevPane):
@@ -356,24 +367,52 @@ func (m *Model) header() string {
 		server = m.baseURL
 	}
 	line1 := m.st.Accent.Render("authtui") + " " + m.st.Dim.Render(textsafe.Clean(src)+" · db "+textsafe.Clean(db)+" · "+textsafe.URL(server))
-	e, w, _ := m.allFindings().Count()
-	var line2 string
+	return fit(line1, m.width) + "\n" + m.verdictLine()
+}
+
+// verdictLine is the header's second line: the one verdict of the check
+// pipeline as its mark, ID and headline, how many root causes it names,
+// and how many findings f lists. However many findings support a cause,
+// it is one cause.
+func (m *Model) verdictLine() string {
+	tail := fmt.Sprintf("f: findings (%d)", len(m.allFindings()))
 	rep := m.ev.report
-	switch {
-	case rep != nil && rep.Verdict.ID != "":
-		// The verdict leads: one root cause, however many findings
-		// support it; f lists them.
-		line2 = m.st.Err.Render("✗ "+string(rep.Verdict.ID)) + m.st.Dim.Render(fmt.Sprintf(" (%d error(s), %d warning(s); f: findings) ", e, w)) + textsafe.Safe(rep.Verdict.Message)
-		return fit(line1, m.width) + "\n" + fit(line2, m.width)
-	case rep != nil && !rep.Healthy, e > 0:
-		line2 = m.st.Err.Render(fmt.Sprintf("✗ %d error(s)", e)) + "  " + m.st.Warn.Render(fmt.Sprintf("! %d warning(s)", w))
-	case w > 0:
-		line2 = m.st.Warn.Render(fmt.Sprintf("! %d warning(s)", w))
-	default:
-		line2 = m.st.OK.Render("✓ no errors")
+	if rep == nil {
+		return fit(m.st.Dim.Render("reading the env sources… · "+tail), m.width)
 	}
-	line2 += m.st.Dim.Render("  f: list findings · ?: help")
-	return fit(line1, m.width) + "\n" + fit(line2, m.width)
+	if c := causeCount(rep.Verdict, rep.Healthy); c != "" {
+		tail = c + " · " + tail
+	}
+	tail = " · " + tail
+	head := report.VerdictHead(rep.Verdict, rep.Healthy)
+	id := m.st.paint(head.Spans[0].Text, head.Spans[0].Tone)
+	line := id
+	// The headline gets the room the ID and the counts leave, so the
+	// counts stay in view on a narrow terminal.
+	if room := m.width - lipgloss.Width(id) - len([]rune(tail)) - 2; room >= 12 && len(head.Spans) > 1 {
+		line += "  " + report.Clip(strings.TrimSpace(head.Spans[1].Text), room)
+	}
+	return fit(line+m.st.Dim.Render(tail), m.width)
+}
+
+// causeCount says how many root causes a verdict names: one when it
+// decided (and how many others stay less likely), the possible ones when
+// it could not; nothing when the run is healthy or no rule named a cause.
+func causeCount(v check.Verdict, healthy bool) string {
+	n := len(v.Alternatives)
+	switch {
+	case healthy:
+		return ""
+	case v.Undecided && n == 1:
+		return "1 possible cause"
+	case v.Undecided && n > 1:
+		return fmt.Sprintf("%d possible causes", n)
+	case v.Undecided, v.ID == "":
+		return ""
+	case n > 0:
+		return fmt.Sprintf("1 root cause, %d less likely", n)
+	}
+	return "1 root cause"
 }
 
 func (m *Model) hintBar() string {
@@ -386,7 +425,9 @@ func (m *Model) hintBar() string {
 	}
 	var parts []string
 	keys := append(append([]key.Binding{}, m.panes[m.focus].Keys()...), m.keys.NextPane, m.keys.Zoom, m.keys.Help, m.keys.Quit)
-	if p := m.panes[m.focus]; p.Capturing() {
+	if m.over != overlayNone {
+		keys = m.keys.overlay()
+	} else if p := m.panes[m.focus]; p.Capturing() {
 		keys = p.Keys()
 		hasEsc := false
 		for _, b := range keys {
@@ -434,26 +475,97 @@ func (m *Model) helpText(w int) string {
 	}
 	write("Global", append(global, key.NewBinding(key.WithKeys("1", "2", "3", "4", "5"), key.WithHelp("1-5", "focus a pane"))))
 	write(m.paneTitle(m.focus), m.panes[m.focus].Keys())
-	for _, line := range textsafe.Wrap("esc leaves a text field · mouse: click focuses a pane, the wheel scrolls, m gives the terminal its selection back · esc or ? closes this help", w) {
+	for _, line := range report.Wrap("esc leaves a text field · mouse: click focuses a pane, the wheel scrolls, m gives the terminal its selection back · esc or ? closes this help", w) {
 		b.WriteString(m.st.Dim.Render(line) + "\n")
 	}
 	return b.String()
 }
 
+// findingsLines are the findings overlay's lines: report.Findings laid
+// out in w cells, as `authtui check` prints them.
+func (m *Model) findingsLines(w int) []string {
+	return m.st.layout([]report.Block{report.Findings(m.allFindings())}, w)
+}
+
 func (m *Model) findingsText(w, h int) string {
-	all := m.allFindings()
-	if len(all) == 0 {
-		return m.st.OK.Render("No findings.")
-	}
-	var lines []string
-	for _, f := range all {
-		lines = append(lines, m.st.Severity(f.Severity)+" "+m.st.Bold.Render(string(f.ID)))
-		for _, l := range textsafe.Wrap(textsafe.Safe(f.Message), w-4) {
-			lines = append(lines, "    "+l)
-		}
-	}
+	lines := m.findingsLines(w)
 	start := min(m.findingsScroll, max(0, len(lines)-h))
 	return strings.Join(lines[start:], "\n")
+}
+
+// reportMetaMsg carries what a report file needs beyond the verdict's
+// report: the versions, read from disk in a Cmd.
+type reportMetaMsg struct {
+	rep  *check.Report
+	meta report.Meta
+}
+
+// reportCmd starts writing the Markdown report of the current verdict
+// (R): the BetterAuth version is looked for on disk in a Cmd; the
+// Markdown is then rendered in Update, where the report is not shared
+// with a goroutine, and written by another Cmd.
+func (m *Model) reportCmd(now time.Time) tea.Cmd {
+	rep := m.ev.report
+	if rep == nil {
+		return func() tea.Msg {
+			return StatusMsg{Text: "no report yet: the env sources are still being read", Error: true}
+		}
+	}
+	dirs := report.BetterAuthDirs(rep, m.cfg.Dir)
+	meta := report.Meta{Version: m.cfg.Version, Time: now}
+	return func() tea.Msg {
+		meta.BetterAuth, meta.BetterAuthFrom = report.FindBetterAuth(dirs...)
+		return reportMetaMsg{rep: rep, meta: meta}
+	}
+}
+
+// writeReport renders the report and returns the Cmd that writes it to
+// authtui-report-<time>.md in the console's directory, saying where.
+func (m *Model) writeReport(msg reportMetaMsg) tea.Cmd {
+	var b bytes.Buffer
+	if err := report.CheckMarkdown(&b, msg.rep, msg.meta); err != nil {
+		return func() tea.Msg { return StatusMsg{Text: "report not written: " + err.Error(), Error: true} }
+	}
+	dir := m.cfg.Dir
+	if dir == "" {
+		dir = "."
+	}
+	name := "authtui-report-" + msg.meta.Time.Format("20060102-150405")
+	data := b.Bytes()
+	return func() tea.Msg {
+		path, err := createReport(dir, name, data)
+		if err != nil {
+			return StatusMsg{Text: "report not written: " + err.Error(), Error: true}
+		}
+		return StatusMsg{Text: "report written to " + path}
+	}
+}
+
+// createReport writes data to dir/name.md, or name-2.md … when R was
+// pressed twice in a second: a report already written is never replaced.
+func createReport(dir, name string, data []byte) (string, error) {
+	var err error
+	for i := 1; i <= 9; i++ {
+		file := name + ".md"
+		if i > 1 {
+			file = fmt.Sprintf("%s-%d.md", name, i)
+		}
+		path := filepath.Join(dir, file)
+		var f *os.File
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		_, err = f.Write(data)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return path, err
+	}
+	return "", err
 }
 
 // dbLabel shows a database URL as host:port/name, never with its password.

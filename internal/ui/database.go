@@ -12,6 +12,7 @@ import (
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/textsafe"
+	"github.com/authtui/authtui/internal/report"
 )
 
 // Reconnect backoff: quick enough to notice a restarted database, slow
@@ -426,19 +427,27 @@ func sparkline(samples []time.Duration, w int) string {
 	return b.String()
 }
 
-func signedDur(d time.Duration) string {
-	if d < 0 {
-		return "-" + fmtDur(-d)
-	}
-	return "+" + fmtDur(d)
-}
-
 func (p *databasePane) retryIn() string {
 	left := p.nextRetry.Sub(p.now()).Round(time.Second)
 	if left <= 0 {
 		return "retrying…"
 	}
 	return fmt.Sprintf("retry in %s (at %s)", left, p.nextRetry.Format("15:04:05"))
+}
+
+// shown is the health the report lines describe: the live one while
+// connected, else only the target and why it cannot be reached.
+func (p *databasePane) shown() *database.Health {
+	h := &database.Health{Target: p.target}
+	switch p.state {
+	case dbConnected:
+		*h = p.health
+		h.Connected, h.Schema = true, p.schema
+		h.Latency = p.lat.Stats()
+	case dbDown:
+		h.Error = p.connErr
+	}
+	return h
 }
 
 func (p *databasePane) Summary(w, h int) string {
@@ -449,9 +458,10 @@ func (p *databasePane) Summary(w, h int) string {
 	case dbNone:
 		lines = append(lines, p.st.Warn.Render("! no database configured"), p.st.Dim.Render("--database-url or DATABASE_URL"))
 	case dbConnecting:
-		lines = append(lines, p.st.Dim.Render("… connecting"), textsafe.Clean(p.label))
+		lines = append(lines, p.st.Dim.Render("… connecting"), report.Clip(p.label, 200))
 	case dbConnected:
-		lines = append(lines, p.st.OK.Render("✓ connected")+" p95 "+fmtDur(p.health.Latency.P95), textsafe.Clean(p.label))
+		hl := p.shown()
+		lines = append(lines, p.st.OK.Render("✓ connected")+" p95 "+report.Duration(hl.Latency.P95), report.Clip(p.label, 200))
 		e, wn, _ := p.Findings().Count()
 		switch {
 		case e > 0:
@@ -459,135 +469,95 @@ func (p *databasePane) Summary(w, h int) string {
 		case wn > 0:
 			lines = append(lines, p.st.Warn.Render(fmt.Sprintf("! %d warning(s)", wn)))
 		}
+		// With more room: how the round trips went, then what the server
+		// is and what its TLS proves.
+		if spark := sparkline(p.lat.Samples(), w); spark != "" {
+			lines = append(lines, spark)
+		}
+		lines = append(lines,
+			p.st.line(report.L("", report.P("PostgreSQL "+report.Clip(hl.ServerVersion, 40))), w),
+			p.st.line(report.L("", report.P("TLS "), report.HealthTLS(hl)), w))
 	case dbDown:
 		class := "?"
 		if p.connErr != nil {
-			class = textsafe.Clean(p.connErr.Class)
+			class = report.Clip(p.connErr.Class, 20)
 		}
 		l := p.st.Err.Render("✗ unreachable (" + class + ")")
 		if p.connErr != nil && connClass(p.connErr.Class) != connConfig {
 			l += " " + p.retryIn()
 		}
-		lines = append(lines, l, textsafe.Clean(p.label))
+		lines = append(lines, l, report.Clip(p.label, 200))
+		// With more room: why, in the driver's words.
+		if p.connErr != nil {
+			for _, l := range report.Wrap(report.Safe(p.connErr.Message, 300), w) {
+				lines = append(lines, p.st.Dim.Render(l))
+			}
+		}
 	}
 	return block(strings.Join(lines, "\n"), w, h)
 }
 
 func (p *databasePane) View(w, h int) string {
-	var lines []string
-	row := func(label, value string) { lines = append(lines, p.st.Dim.Render(fmt.Sprintf("%-10s", label))+value) }
+	var lines []report.Line
 	switch p.state {
 	case dbWaiting:
-		lines = append(lines, p.st.Dim.Render("Waiting for the env files (DATABASE_URL)…"))
+		return block(p.st.Dim.Render("Waiting for the env files (DATABASE_URL)…"), w, h)
 	case dbNone:
-		for i, l := range textsafe.Wrap("! no database configured: start with --database-url or set DATABASE_URL in an env file.", w) {
-			if i == 0 {
-				l = p.st.Warn.Render(l)
-			}
-			lines = append(lines, l)
-		}
+		ls := p.st.layout([]report.Block{{Lines: []report.Line{report.Prose("! no database configured: start with --database-url or set DATABASE_URL in an env file.", report.Warn)}}}, w)
+		return block(strings.Join(ls, "\n"), w, h)
 	case dbConnecting:
-		lines = append(lines, p.st.Dim.Render("… connecting to ")+textsafe.Clean(p.label))
+		lines = append(lines, report.L("", report.S("… connecting", report.Dim)))
 		if p.lostErr != "" {
-			lines = append(lines, p.st.Warn.Render("! connection lost: ")+p.lostErr)
+			lines = append(lines, report.L("", report.S("! connection lost: ", report.Warn), report.P(report.Safe(p.lostErr, 300))))
 		}
-	case dbDown:
-		ce := p.connErr
-		lines = append(lines, p.st.Err.Render("✗ unreachable ("+textsafe.Clean(ce.Class)+"): ")+textsafe.Clean(ce.Message))
-		if connClass(ce.Class) == connConfig {
-			lines = append(lines, "fix the URL, then press r (or edit the env file)")
-		} else {
-			lines = append(lines, fmt.Sprintf("attempt %d failed; %s · r retries now", p.failures, p.retryIn()))
-		}
-	case dbConnected:
-		lines = append(lines, p.st.OK.Render("✓ connected")+p.st.Dim.Render(" since "+p.since.Format("15:04:05")))
 	}
-	if p.state != dbWaiting && p.state != dbNone {
-		src := "--database-url"
-		if p.fromEnv {
-			src = "DATABASE_URL (env file)"
-			if p.from != "" {
-				src = p.from
+	// The report's lines, with the pane's live state put in where it
+	// belongs: where the URL came from under the target, the retry under
+	// the failure, the sparkline in the latency line.
+	src := "--database-url"
+	if p.fromEnv {
+		src = "DATABASE_URL (env file)"
+		if p.from != "" {
+			src = report.Safe(p.from, 200)
+		}
+	}
+	for _, l := range report.HealthLines(p.shown()) {
+		switch l.Label {
+		case "target":
+			lines = append(lines, l, report.L("from", report.S(src, report.Dim)))
+			continue
+		case "latency":
+			spark := sparkline(p.lat.Samples(), max(8, w-52))
+			l.Spans = append([]report.Span{report.P(spark + " ")}, l.Spans...)
+		case "status":
+			if p.state == dbConnected {
+				l.Spans = append(l.Spans, report.S(" since "+p.since.Format("15:04:05"), report.Dim))
 			}
-		}
-		row("target", textsafe.Clean(p.target.String())+p.st.Dim.Render(" from "+src))
-	}
-	if p.state == dbConnected {
-		p.connectedView(&lines, row, w)
-	}
-	return block(strings.Join(lines, "\n"), w, h)
-}
-
-func (p *databasePane) connectedView(lines *[]string, row func(string, string), w int) {
-	h, st := p.health, p.lat.Stats()
-	row("latency", sparkline(p.lat.Samples(), max(8, w-10-32))+
-		fmt.Sprintf(" p50 %s p95 %s", fmtDur(st.P50), fmtDur(st.P95))+p.st.Dim.Render(fmt.Sprintf(" (%d)", st.Samples)))
-	row("version", textsafe.Clean(h.ServerVersion))
-	// "on" alone would pass an unverified certificate (sslmode prefer or
-	// require) for a verified one.
-	tls := p.st.Warn.Render("off")
-	switch {
-	case h.TLS && h.TLSVerify == database.TLSVerifyNone:
-		tls = p.st.Warn.Render("! on, "+h.TLSState()) + " " + textsafe.Clean(h.TLSVersion)
-	case h.TLS:
-		tls = p.st.OK.Render("✓ on, "+h.TLSState()) + " " + textsafe.Clean(h.TLSVersion)
-	case p.target.Loopback:
-		tls = "off (loopback)"
-	}
-	row("TLS", tls)
-	ro := "no (--allow-writes)"
-	if h.ReadOnly {
-		ro = "yes"
-	}
-	row("read-only", ro)
-	row("conns", fmt.Sprintf("%d used of %d max", h.Connections, h.MaxConnections))
-	row("clock", "skew "+signedDur(h.ClockSkew)+p.st.Dim.Render(" (db − local)"))
-	if p.infoErr != "" {
-		row("", p.st.Warn.Render("! server info: ")+textsafe.Clean(p.infoErr))
-	}
-	row("checked", h.CheckedAt.Format("15:04:05")+p.st.Dim.Render(fmt.Sprintf(" every %s", p.cfg.DBInterval)))
-
-	*lines = append(*lines, "", p.st.Bold.Render("Schema"))
-	s := p.schema
-	switch {
-	case s == nil:
-	case s.Session == nil:
-		row("session", p.st.Err.Render("✗ no session table"))
-	default:
-		row("session", textsafe.Clean(s.Session.String()))
-		if s.User != nil {
-			row("user", textsafe.Clean(s.User.String()))
-		} else {
-			row("user", p.st.Warn.Render("! none found"))
-		}
-		idx := p.st.OK.Render("✓ unique")
-		if !s.TokenUnique {
-			idx = p.st.Warn.Render("! no unique index")
-		}
-		row("token", idx)
-		row("expiry", textsafe.Clean(s.ExpiresType))
-		switch {
-		case !s.OrphansChecked:
-			row("orphans", p.st.Dim.Render("not checked"))
-		case s.Orphans > 0:
-			row("orphans", p.st.Warn.Render(fmt.Sprintf("! %d", s.Orphans)))
-		default:
-			row("orphans", p.st.OK.Render("✓ none"))
-		}
-	}
-	if p.schemaNote != "" {
-		row("", p.st.Warn.Render("! ")+textsafe.Clean(p.schemaNote))
-	}
-	fs := p.Findings().Sorted()
-	if len(fs) > 0 {
-		*lines = append(*lines, "", p.st.Bold.Render("Findings"))
-		for _, f := range fs {
-			*lines = append(*lines, p.st.Severity(f.Severity)+" "+p.st.Bold.Render(string(f.ID)))
-			for _, l := range textsafe.Wrap(textsafe.Clean(f.Message), w-7) {
-				*lines = append(*lines, "       "+l)
+		case "clock skew":
+			lines = append(lines, l)
+			if p.infoErr != "" {
+				lines = append(lines, report.Line{Indent: 1, Spans: []report.Span{report.S("! server info: ", report.Warn), report.P(report.Safe(p.infoErr, 300))}})
 			}
+			lines = append(lines, report.L("checked", report.P(p.health.CheckedAt.Format("15:04:05")), report.S(fmt.Sprintf(" every %s", p.cfg.DBInterval), report.Dim)))
+			continue
+		}
+		lines = append(lines, l)
+		if l.Label == "status" && p.state == dbDown {
+			retry := "fix the URL, then press r (or edit the env file)"
+			if p.connErr == nil || connClass(p.connErr.Class) != connConfig {
+				retry = fmt.Sprintf("attempt %d failed; %s · r retries now", p.failures, p.retryIn())
+			}
+			lines = append(lines, report.Line{Indent: 1, Prose: true, Spans: []report.Span{report.S(retry, report.Dim)}})
 		}
 	}
+	if p.state == dbConnected && p.schemaNote != "" {
+		lines = append(lines, report.L("note", report.S("! "+report.Safe(p.schemaNote, 300), report.Warn)))
+	}
+	bs := []report.Block{{Lines: lines}}
+	if fs := p.Findings(); len(fs) > 0 {
+		bs = append(bs, report.Findings(fs))
+	}
+	return block(strings.Join(p.st.layout(bs, w), "\n"), w, h)
 }
 
 // connClass is a database.ConnectError's Class. Only the one that the pane

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -258,7 +259,7 @@ func TestDatabasePaneConnectedViewFits(t *testing.T) {
 	if strings.ContainsAny(ansi.Strip(v), "\x1b\x07") || strings.Contains(v, "hunter2") {
 		t.Errorf("raw database strings or the password reached the view: %q", v)
 	}
-	for _, want := range []string{"16.2", "3 used of 100 max", "skew -7s", "! none found", "db-clock-skew", "▁"} {
+	for _, want := range []string{"PostgreSQL 16.2", "3 used of 100 max", "clock skew -7s (db − local)", "user table ! none found", "db-clock-skew", "▁"} {
 		if !strings.Contains(flat(v), want) {
 			t.Errorf("view lacks %q: %s", want, flat(v))
 		}
@@ -281,7 +282,7 @@ func TestDatabasePaneConnects(t *testing.T) {
 	}
 	v := flat(r.db.View(120, 60))
 	ver := r.db.health.ServerVersion
-	for _, want := range []string{"✓ connected", "version " + ver, "DATABASE_URL (env file)", "session public.session", "user public.user", "token ✓ unique", "orphans ✓ none", "read-only yes", "off (loopback)"} {
+	for _, want := range []string{"✓ connected", "version PostgreSQL " + ver, "DATABASE_URL (env file)", "session table public.session", "user table public.user", "token index ✓ unique", "orphans ✓ none", "read-only yes", "TLS off (loopback)"} {
 		if ver == "" || !strings.Contains(v, want) {
 			t.Errorf("view lacks %q: %s", want, v)
 		}
@@ -326,9 +327,9 @@ func TestDatabasePaneTLSVerification(t *testing.T) {
 		verify, want string
 		finding      bool
 	}{
-		{database.TLSVerifyNone, "TLS ! on, certificate not verified TLSv1.3", true},
-		{database.TLSVerifyCA, "TLS ✓ on, certificate chain verified, not the host name TLSv1.3", false},
-		{database.TLSVerifyFull, "TLS ✓ on, certificate verified TLSv1.3", false},
+		{database.TLSVerifyNone, "TLS ! on, certificate not verified (TLSv1.3)", true},
+		{database.TLSVerifyCA, "TLS ✓ on, certificate chain verified, not the host name (TLSv1.3)", false},
+		{database.TLSVerifyFull, "TLS ✓ on, certificate verified (TLSv1.3)", false},
 	} {
 		cfg := Config{Database: database.Options{URL: "postgres://u:hunter2@db.example.com:5432/app?sslmode=require"}}
 		cfg.defaults()
@@ -350,5 +351,34 @@ func TestDatabasePaneTLSVerification(t *testing.T) {
 			t.Errorf("%s: summary %s", tc.verify, flat(p.Summary(60, 4)))
 		}
 		sweep(t, "tls "+tc.verify, p)
+	}
+}
+
+// The summary box uses its room: after a few refreshes a 40×8 box shows
+// the latency sparkline, the server version and what its TLS proves.
+func TestDatabaseSummaryShowsSparkline(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	r := newRig(t, Config{Database: database.Options{URL: dsn}})
+	r.run(r.db.Init())
+	for range 3 {
+		tick, _ := lastTimer[dbTickMsg](t, r.dbT)
+		r.run(r.update(tick))
+	}
+	if r.db.state != dbConnected || r.db.lat.Stats().Samples != 4 {
+		t.Fatalf("state %v, %d samples", r.db.state, r.db.lat.Stats().Samples)
+	}
+	s := ansi.Strip(r.db.Summary(40, 8))
+	spark := sparkline(r.db.lat.Samples(), 40)
+	for _, want := range []string{"✓ connected p95 ", "\n" + spark + " ", "PostgreSQL " + r.db.health.ServerVersion[:4], "TLS off (loopback)"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+	if utf8.RuneCountInString(spark) != 4 {
+		t.Errorf("sparkline %q for 4 samples", spark)
+	}
+	// A short box keeps the first lines: state and target.
+	if s := ansi.Strip(r.db.Summary(40, 2)); strings.ContainsAny(s, "▁▂▃▄▅▆▇█") || !strings.Contains(s, "127.0.0.1:") {
+		t.Errorf("two lines:\n%s", s)
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
-	"github.com/authtui/authtui/internal/probe/textsafe"
+	"github.com/authtui/authtui/internal/report"
 )
 
 // inspMaxInput caps a paste, like `authtui decode` does: a real paste is a
@@ -62,9 +62,11 @@ type inspectorPane struct {
 	render inspRender
 	lastW  int // the width of the last View, for scrolling bounds
 
-	keys struct {
-		Edit, Decode, Leave, Clear, Up, Down, PageUp, PageDown key.Binding
-	}
+	keys inspKeys
+}
+
+type inspKeys struct {
+	Edit, Decode, Leave, Clear, Up, Down, PageUp, PageDown key.Binding
 }
 
 // Pane-private messages. Each carries the decode sequence number it
@@ -80,66 +82,56 @@ type (
 	}
 )
 
-// inspTone is how a line reads: it picks the style and, without colour,
-// the line carries its own ✓ ✗ ! marks.
-type inspTone int
-
-const (
-	toneNone inspTone = iota
-	toneOK
-	toneWarn
-	toneErr
-	toneDim
-)
-
-type inspLine struct {
-	label, text string
-	tone        inspTone
-}
-
-// inspCookie is one decoded credential, already formatted and sanitized:
-// a View only styles and clips these strings.
+// inspCookie is what the pane needs of one decoded credential besides its
+// lines (which report.Decode builds): its name for Selection, and whether
+// the database can be asked about it.
 type inspCookie struct {
-	name  string // cleaned, clipped
+	name  string // cleaned, clipped (report.CookieName)
 	named bool   // a real name, not "(unnamed)": worth copying
-	meta  string // kind · from · size
-	lines []inspLine
-	token bool // carries a session token the database can be asked about
+	token bool   // carries a session token the database can be asked about
 }
 
-// inspRender is the body rendered for one result at one width. Every
-// cookie's first line starts with two spaces, where View puts the
-// selection mark.
+// inspRender is the body rendered for one result at one width. Every line
+// starts with a two-cell gutter, where View puts the selection mark on
+// the selected cookie's title line.
 type inspRender struct {
 	rev, width int
 	lines      []string
+	starts     []int // the body line of each cookie's title
 }
 
 // inspResult is everything the view needs of one decode: built in the Cmd
 // so that View and Update never touch the (possibly huge) paste itself.
 type inspResult struct {
-	size        int
-	kind        string
-	cookies     []inspCookie
-	starts      []int        // the body line where each cookie begins
-	cookieRows  int          // body lines the cookies take
-	shown       string       // "46,397 cookies, showing 200", or ""
-	found       int          // cookies found, listed or not
-	findings    finding.List // messages clipped and cleaned
-	sorted      finding.List // findings, errors first
-	errs, warns int
-	ignored     string
-	url         string
-	candidates  int
-	signedBy    []string // short labels of the sources that verify a cookie
-	anyBad      bool     // a signed value no candidate accepts
-	dbState     string   // "", "checked", "lookup failed: …"
-	rows        []string // session-valid / session-not-found / … per token
-	elapsed     time.Duration
+	size     int
+	kind     string
+	cookies  []inspCookie
+	blocks   report.DecodeBlocks // the lines, cleaned and clipped once
+	found    int                 // cookies found, listed or not
+	findings finding.List        // messages clipped and cleaned
+	sorted   finding.List        // findings, errors first
+	errs     int
+	warns    int
+	dbState  report.LookupState
+	elapsed  time.Duration
+	summary  inspSummary
 
 	// rep is the raw report, kept for the token lookup (it holds the
-	// tokens, which no rendering ever reads).
+	// tokens, which no rendering shows: report.Decode only asks whether
+	// a cookie has one).
 	rep probe.DecodeReport
+}
+
+// inspSummary is the console's small box for the last decode, worded in
+// the Cmd: Summary only styles and clips it.
+type inspSummary struct {
+	verdict     string // "✓ valid, signed by auth.env" or "✗ not verified: …"
+	verdictTone report.Tone
+	cookie      string // the main cookie's name, and how many there were
+	db          string // "db: session-valid", "db: not connected", or ""
+	dbTone      report.Tone
+	problems    string // "✗ 2 errors: cookie-signer-differs +1", or "✓ no problem found"
+	problemTone report.Tone
 }
 
 func newInspectorPane(cfg *Config, st Styles) *inspectorPane {
@@ -171,11 +163,25 @@ func (p *inspectorPane) Init() tea.Cmd     { return nil }
 func (p *inspectorPane) Capturing() bool   { return p.editing }
 func (p *inspectorPane) SetFocused(f bool) { p.focused = f }
 
+// bindings are the pane's keys, each enabled only where it would do
+// something now; Keys (the help) and Update (the handler) both use them.
+func (p *inspectorPane) bindings() inspKeys {
+	k := p.keys
+	most := p.maxScroll()
+	k.Clear.SetEnabled(p.raw != "" || p.result != nil || p.notice != "")
+	k.Up.SetEnabled(p.scroll > 0)
+	k.PageUp.SetEnabled(p.scroll > 0)
+	k.Down.SetEnabled(p.scroll < most)
+	k.PageDown.SetEnabled(p.scroll < most)
+	return k
+}
+
 func (p *inspectorPane) Keys() []key.Binding {
 	if p.editing {
-		return []key.Binding{p.keys.Decode}
+		return []key.Binding{p.keys.Decode, p.keys.Leave}
 	}
-	return []key.Binding{p.keys.Edit, p.keys.Clear, p.keys.Up, p.keys.Down}
+	k := p.bindings()
+	return []key.Binding{k.Edit, k.Clear, k.Up, k.Down, k.PageUp, k.PageDown}
 }
 
 // Findings are the decode's findings (and the database lookup's).
@@ -253,20 +259,21 @@ func (p *inspectorPane) Update(msg tea.Msg) tea.Cmd {
 		if p.editing {
 			return p.editKey(msg)
 		}
+		k := p.bindings()
 		switch {
-		case key.Matches(msg, p.keys.Edit):
+		case key.Matches(msg, k.Edit):
 			p.editing, p.notice = true, ""
 			p.input.Reset()
 			return p.input.Focus()
-		case key.Matches(msg, p.keys.Clear):
+		case key.Matches(msg, k.Clear):
 			p.clear()
-		case key.Matches(msg, p.keys.Up):
+		case key.Matches(msg, k.Up):
 			p.scroll = max(0, p.scroll-1)
-		case key.Matches(msg, p.keys.Down):
+		case key.Matches(msg, k.Down):
 			p.scroll = min(p.maxScroll(), p.scroll+1)
-		case key.Matches(msg, p.keys.PageUp):
+		case key.Matches(msg, k.PageUp):
 			p.scroll = max(0, p.scroll-10)
-		case key.Matches(msg, p.keys.PageDown):
+		case key.Matches(msg, k.PageDown):
 			p.scroll = min(p.maxScroll(), p.scroll+10)
 		}
 	default:
@@ -307,7 +314,7 @@ func (p *inspectorPane) leaveField() {
 // accept takes new input and starts decoding it.
 func (p *inspectorPane) accept(s string) tea.Cmd {
 	if len(s) > inspMaxInput {
-		p.notice = fmt.Sprintf("paste of %s refused: larger than %s; paste the cookie header, not a whole capture", insBytes(len(s)), insBytes(inspMaxInput))
+		p.notice = fmt.Sprintf("paste of %s refused: larger than %s; paste the cookie header, not a whole capture", report.ByteSize(len(s)), report.ByteSize(inspMaxInput))
 		return nil
 	}
 	if strings.TrimSpace(s) == "" {
@@ -348,12 +355,17 @@ func (p *inspectorPane) decode(fresh bool) tea.Cmd {
 		Origin:       p.cfg.Login.Origin,
 		CookiePrefix: p.cfg.Login.CookiePrefix,
 	}
-	dbOn := p.db != nil && p.schema != nil && p.schema.Session != nil
+	// Until a lookup answers, a token's database line says why there is
+	// no row yet.
+	state := report.LookupNotConnected
+	if p.db != nil && p.schema != nil && p.schema.Session != nil {
+		state = report.LookupPending
+	}
 	return func() tea.Msg {
 		start := time.Now()
 		opts.Now = start
 		rep, in := probe.DecodeInput(raw, opts)
-		res := inspBuild(rep, len(raw), inspInputKind(in), dbOn, "")
+		res := inspBuild(rep, len(raw), report.InputKind(in), state)
 		res.elapsed = time.Since(start)
 		return inspDecodedMsg{seq: seq, res: res}
 	}
@@ -395,14 +407,14 @@ func (p *inspectorPane) lookupCmd() tea.Cmd {
 	size, kind, elapsed := res.size, res.kind, res.elapsed
 	return func() tea.Msg {
 		defer cancel()
-		state := "checked"
+		state := report.LookupChecked
 		if err := rep.LookupTokens(ctx, tokenLooker(db, schema)); err != nil {
 			state = "lookup failed: " + err.Error()
 			if ctx.Err() == context.DeadlineExceeded {
 				state = fmt.Sprintf("lookup timed out after %s", timeout)
 			}
 		}
-		out := inspBuild(rep, size, kind, true, state)
+		out := inspBuild(rep, size, kind, state)
 		out.elapsed = elapsed
 		return inspLookedUpMsg{seq: seq, res: out}
 	}
@@ -418,260 +430,142 @@ func candidatesSig(cs []probe.Candidate) string {
 	return b.String()
 }
 
-// inspInputKind says in a few words what the paste was, without any of
-// its values.
-func inspInputKind(in probe.InputSummary) string {
-	if in.Curl {
-		return fmt.Sprintf("curl command, %s credential(s)", probe.Thousands(in.Items))
-	}
-	var parts []string
-	if n := in.Kinds[probe.ItemCookie]; n > 0 {
-		from := "Cookie header"
-		if in.DevTools {
-			from = "DevTools rows"
-		}
-		parts = append(parts, fmt.Sprintf("%s, %s value(s)", from, probe.Thousands(n)))
-	}
-	if n := in.Kinds[probe.ItemSetCookie]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%s Set-Cookie line(s)", probe.Thousands(n)))
-	}
-	if n := in.Kinds[probe.ItemBearer]; n > 0 {
-		parts = append(parts, "bearer token")
-	}
-	if n := in.Kinds[probe.ItemBare]; n > 0 {
-		parts = append(parts, "bare value")
-	}
-	if len(parts) == 0 {
-		return "nothing recognisable"
-	}
-	return strings.Join(parts, " + ")
-}
-
-// inspBuild formats a report for display. Every string that came from the
-// paste or the database is cleaned and clipped here, once, not per frame.
-func inspBuild(rep probe.DecodeReport, size int, kind string, dbOn bool, dbState string) *inspResult {
-	res := &inspResult{size: size, kind: kind, rep: rep, candidates: len(rep.Candidates), dbState: dbState, url: clip(textsafe.URL(rep.URL), 120),
-		shown: rep.Shown(), found: rep.CookiesFound}
-	if len(rep.Ignored) > 0 {
-		res.ignored = insSafe(strings.Join(rep.Ignored, "; "), 300)
-	}
-	short := insShortLabels(rep.Candidates)
-	seen := map[string]bool{}
+// inspBuild formats a report for display: report.Decode builds its lines
+// (every string from the paste or the database cleaned and clipped there,
+// once, not per frame), and the summary is worded here.
+func inspBuild(rep probe.DecodeReport, size int, kind string, state report.LookupState) *inspResult {
+	res := &inspResult{size: size, kind: kind, rep: rep, dbState: state, found: rep.CookiesFound,
+		blocks: report.DecodeParts(rep, report.DecodeOptions{DB: state})}
 	for _, c := range rep.Cookies {
-		ic := inspCookie{name: clip(c.Name, 80), token: c.Token() != "" && (c.Kind == probe.KindSessionToken || c.Kind == probe.KindBearer)}
-		ic.named = ic.name != ""
-		if !ic.named {
-			ic.name = "(unnamed)"
-		}
-		ic.meta = fmt.Sprintf("%s · %s · %s", c.Kind, clip(c.From, 40), insBytes(c.Size))
-		add := func(label, text string, tone inspTone) {
-			ic.lines = append(ic.lines, inspLine{label: label, text: text, tone: tone})
-		}
-		if c.TokenPrefix != "" {
-			add("token", clip(c.TokenPrefix, 12), toneNone)
-		}
-		if c.Encoding != "" {
-			add("encoding", clip(c.Encoding, 30), toneDim)
-		}
-		if c.Problem != "" && c.Cache == nil {
-			add("problem", insSafe(c.Problem, 300), toneErr)
-		}
-		if c.Signature != "" {
-			text, tone := insSignature(c)
-			add("signature", text, tone)
-			if signature(c.Signature) == sigValid {
-				for _, l := range c.VerifiedBy {
-					if s := short[l]; !seen[s] {
-						seen[s] = true
-						res.signedBy = append(res.signedBy, s)
-					}
-				}
-			} else {
-				res.anyBad = true
-			}
-		}
-		if ch := c.Cache; ch != nil {
-			line, tone := insCacheLine(ch)
-			add("cache", line, tone)
-			if ct := ch.Contents; ct != nil {
-				var parts []string
-				if ct.SessionID != "" {
-					parts = append(parts, "session "+clip(ct.SessionID, 40))
-				}
-				if ct.Email != "" {
-					parts = append(parts, clip(ct.Email, 60))
-				}
-				if ct.UserID != "" {
-					parts = append(parts, "user "+clip(ct.UserID, 40))
-				}
-				if ct.TokenPrefix != "" {
-					parts = append(parts, "token "+clip(ct.TokenPrefix, 12))
-				}
-				add("contents", strings.Join(parts, " · "), toneNone)
-			}
-			if ch.Problem != "" {
-				add("problem", insSafe(ch.Problem, 300), toneErr)
-			}
-		}
-		if sc := c.SetCookie; sc != nil {
-			tone := toneNone
-			if sc.Cleared {
-				tone = toneWarn
-			}
-			add("attributes", insAttrs(sc), tone)
-		}
-		if ic.token {
-			switch r := c.SessionRow; {
-			case r != nil:
-				text, tone, state := insRow(r)
-				add("database", text, tone)
-				res.rows = append(res.rows, state)
-			case !dbOn:
-				add("database", "not connected: token not looked up", toneDim)
-			case dbState == "":
-				add("database", "looking up the token…", toneDim)
-			default:
-				add("database", insSafe(dbState, 200), toneErr)
-			}
-		}
-		res.cookies = append(res.cookies, ic)
+		res.cookies = append(res.cookies, inspCookie{name: report.CookieName(c), named: c.Name != "", token: report.HasLookupToken(c)})
 	}
 	for _, f := range rep.Findings {
-		f.Message = insSafe(f.Message, 600)
-		f.Source = insSafe(f.Source, 80)
+		f.Message = report.Safe(f.Message, 600)
+		f.Source = report.Safe(f.Source, 80)
 		res.findings = append(res.findings, f)
 	}
 	res.sorted = res.findings.Sorted()
 	res.errs, res.warns, _ = res.findings.Count()
-	for _, c := range res.cookies {
-		res.starts = append(res.starts, res.cookieRows)
-		res.cookieRows += 2 + len(c.lines)
-	}
+	res.summary = inspSummarize(res, rep)
 	return res
 }
 
-func insSignature(c probe.CookieReport) (string, inspTone) {
-	var parts []string
-	for _, m := range c.Matches {
-		s := clip(m.Label, 60)
-		if m.Version != "" {
-			s += " v" + clip(m.Version, 10)
+// inspSummarize words the console's small box: the verdict on the
+// signatures (with the sources that signed), the main cookie, what the
+// database says of its token, and the count of problems.
+func inspSummarize(res *inspResult, rep probe.DecodeReport) inspSummary {
+	var sum inspSummary
+	short := insShortLabels(rep.Candidates)
+	var signedBy []string
+	seen := map[string]bool{}
+	bad, main := 0, -1
+	for i, c := range rep.Cookies {
+		if c.Signature == "" {
+			continue
 		}
-		if m.Role == probe.RoleCurrent || m.Role == probe.RoleDefault {
-			s += " (" + string(m.Role) + ")"
-		} else {
-			s += fmt.Sprintf(" (%s, %s)", clip(m.Variable, 30), m.Role)
+		// The main cookie is the first session token, else the first
+		// signed value.
+		if main < 0 || (c.Kind == probe.KindSessionToken && rep.Cookies[main].Kind != probe.KindSessionToken) {
+			main = i
 		}
-		parts = append(parts, s)
-	}
-	switch signature(c.Signature) {
-	case sigValid:
-		return "✓ valid, verified by " + strings.Join(parts, ", "), toneOK
-	case sigMalformed:
-		return "✗ malformed", toneErr
-	default:
-		if len(parts) > 0 {
-			return "✗ invalid for every server as configured; matches only " + strings.Join(parts, ", "), toneErr
+		if c.Signature != "valid" {
+			bad++
+			continue
 		}
-		return "✗ invalid: no candidate secret verifies it", toneErr
-	}
-}
-
-func insCacheLine(ch *probe.CacheReport) (string, inspTone) {
-	line, tone := clip(ch.Strategy, 20), toneNone
-	if ch.Chunks > 0 {
-		line += fmt.Sprintf(", %d chunks", ch.Chunks)
-	}
-	if !ch.ExpiresAt.IsZero() {
-		rel := "expires"
-		if ch.Expired {
-			rel, tone = "! expired", toneWarn
+		for _, l := range c.VerifiedBy {
+			if s := short[l]; !seen[s] {
+				seen[s] = true
+				signedBy = append(signedBy, s)
+			}
 		}
-		line += fmt.Sprintf(", %s %s", rel, ch.ExpiresAt.Local().Format(time.DateTime))
-	}
-	if ch.KeyID != "" {
-		k := "unknown key"
-		if ch.KeyIDLabel != "" {
-			k = "key of " + clip(ch.KeyIDLabel, 60)
-		}
-		line += ", kid " + clip(ch.KeyID, 16) + " (" + k + ")"
-	}
-	if !ch.Readable {
-		line += ", unreadable"
-	}
-	return line, tone
-}
-
-func insAttrs(sc *probe.SetCookieReport) string {
-	var parts []string
-	ss := sc.SameSite
-	if ss == "" {
-		ss = "(unset → Lax)"
-	}
-	parts = append(parts, "SameSite="+clip(ss, 20))
-	if sc.Secure {
-		parts = append(parts, "Secure")
-	}
-	if sc.HTTPOnly {
-		parts = append(parts, "HttpOnly")
-	}
-	if sc.Partitioned {
-		parts = append(parts, "Partitioned")
-	}
-	if sc.Domain != "" {
-		parts = append(parts, "Domain="+clip(sc.Domain, 60))
-	}
-	if sc.Path != "" {
-		parts = append(parts, "Path="+clip(sc.Path, 60))
 	}
 	switch {
-	case sc.MaxAge != nil:
-		parts = append(parts, fmt.Sprintf("Max-Age=%d (%s)", *sc.MaxAge, time.Duration(*sc.MaxAge)*time.Second))
-	case !sc.Expires.IsZero():
-		parts = append(parts, "Expires="+sc.Expires.Format(time.RFC1123))
+	case len(signedBy) > 0 && bad > 0:
+		sum.verdict, sum.verdictTone = fmt.Sprintf("! signed by %s · ✗ %d not verified", strings.Join(signedBy, ", "), bad), report.Bad
+	case len(signedBy) > 0:
+		sum.verdict, sum.verdictTone = "✓ valid, signed by "+strings.Join(signedBy, ", "), report.Good
+	case bad > 0:
+		why := "no candidate secret verifies it"
+		if m := rep.Cookies[main]; m.Signature == "malformed" {
+			why = "malformed"
+		} else if len(m.Matches) > 0 {
+			why = "only an older secret matches"
+		}
+		sum.verdict, sum.verdictTone = "✗ not verified: "+why, report.Bad
+	case len(rep.Cookies) > 0:
+		sum.verdict, sum.verdictTone = "no signed value to verify", report.Dim
 	default:
-		parts = append(parts, "session cookie (no Max-Age)")
+		sum.verdict, sum.verdictTone = "no cookie found", report.Warn
 	}
-	if sc.Cleared {
-		parts = append(parts, "CLEARED")
+
+	if main < 0 && len(rep.Cookies) > 0 {
+		main = 0
 	}
-	if !sc.Parsed {
-		parts = append(parts, "(net/http rejects this line)")
+	if main >= 0 {
+		// The count first: in a narrow box it matters more than the end
+		// of a long name.
+		sum.cookie = res.cookies[main].name
+		switch {
+		case res.found > len(rep.Cookies):
+			sum.cookie = fmt.Sprintf("%s cookies (%d shown) · %s", probe.Thousands(res.found), len(rep.Cookies), sum.cookie)
+		case res.found > 1:
+			sum.cookie = fmt.Sprintf("%s cookies · %s", probe.Thousands(res.found), sum.cookie)
+		}
 	}
-	return strings.Join(parts, "; ")
+
+	var rows []string
+	hasToken := false
+	seenRow := map[finding.ID]bool{}
+	for i, c := range rep.Cookies {
+		hasToken = hasToken || res.cookies[i].token
+		if r := c.SessionRow; r != nil {
+			id := report.RowState(r)
+			if !seenRow[id] {
+				seenRow[id] = true
+				rows = append(rows, string(id))
+			}
+			if id != finding.SessionValid {
+				sum.dbTone = report.Bad
+			} else if sum.dbTone != report.Bad {
+				sum.dbTone = report.Good
+			}
+		}
+	}
+	switch {
+	case len(rows) > 0:
+		sum.db = "db: " + strings.Join(rows, ", ")
+	case !hasToken:
+	case res.dbState == report.LookupPending:
+		sum.db, sum.dbTone = "db: looking up…", report.Dim
+	case res.dbState == report.LookupNotConnected:
+		sum.db, sum.dbTone = "db: not connected", report.Dim
+	default:
+		sum.db, sum.dbTone = "db: ✗ "+report.Safe(res.dbState, 80), report.Bad
+	}
+
+	fs := res.sorted
+	switch {
+	case res.errs > 0:
+		sum.problems, sum.problemTone = fmt.Sprintf("✗ %s: %s", inspCount(res.errs, "error"), fs[0].ID), report.Bad
+		if res.errs > 1 {
+			sum.problems += fmt.Sprintf(" +%d", res.errs-1)
+		}
+	case res.warns > 0:
+		sum.problems, sum.problemTone = fmt.Sprintf("! %s: %s", inspCount(res.warns, "warning"), fs[0].ID), report.Warn
+	default:
+		sum.problems, sum.problemTone = "✓ no problem found", report.Good
+	}
+	return sum
 }
 
-// insRow renders a database lookup and names its state the way the
-// findings do.
-func insRow(r *probe.TokenLookup) (string, inspTone, string) {
-	id := clip(r.SessionID, 40)
-	switch {
-	case !r.Found:
-		return "✗ session-not-found: no session row holds this token", toneErr, "session-not-found"
-	case r.Expired:
-		return fmt.Sprintf("✗ session-expired: session %s expired %s", id, r.ExpiresAt.Local().Format(time.DateTime)), toneErr, "session-expired"
-	case !r.UserExists:
-		return fmt.Sprintf("✗ session-user-missing: session %s, user %s is gone", id, clip(r.UserID, 40)), toneErr, "session-user-missing"
-	default:
-		return fmt.Sprintf("✓ session-valid: session %s of %s until %s", id, clip(r.Email, 60), r.ExpiresAt.Local().Format(time.DateTime)), toneOK, "session-valid"
+func inspCount(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
 	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // ---- view ---------------------------------------------------------------------
-
-func (p *inspectorPane) tone(t inspTone, s string) string {
-	switch t {
-	case toneOK:
-		return p.st.OK.Render(s)
-	case toneWarn:
-		return p.st.Warn.Render(s)
-	case toneErr:
-		return p.st.Err.Render(s)
-	case toneDim:
-		return p.st.Dim.Render(s)
-	}
-	return s
-}
 
 // header is the paste field or the paste's description; it never shows
 // the value itself.
@@ -683,9 +577,9 @@ func (p *inspectorPane) header() []string {
 			p.st.Dim.Render(fmt.Sprintf("%d characters typed (hidden) · ctrl+s or enter decodes · esc leaves", len(p.input.Value()))))
 	case p.raw == "":
 		lines = append(lines, p.st.Bold.Render("Paste a cookie")+p.st.Dim.Render(" (terminal paste anywhere in this pane, or i to type)"),
-			p.st.Dim.Render("a value, Cookie or Set-Cookie headers, a curl command, Authorization: Bearer, DevTools rows"))
+			p.st.Dim.Render(inspPastable))
 	default:
-		what := "pasted " + insBytes(len(p.raw))
+		what := "pasted " + report.ByteSize(len(p.raw))
 		if p.rawKind != "" {
 			what += " · " + p.rawKind
 		}
@@ -696,7 +590,7 @@ func (p *inspectorPane) header() []string {
 		case p.lookup:
 			state = p.st.Accent.Render(" · looking up tokens…")
 		case p.result != nil && p.result.elapsed > 0:
-			state = p.st.Dim.Render(" · decoded in " + stepDur(p.result.elapsed))
+			state = p.st.Dim.Render(" · decoded in " + report.Duration(p.result.elapsed))
 		}
 		lines = append(lines, p.st.Bold.Render(what)+state,
 			p.st.Dim.Render(fmt.Sprintf("checked against %d candidate secret(s) · i: type · c: clear", len(p.candidates))))
@@ -707,61 +601,64 @@ func (p *inspectorPane) header() []string {
 	return append(lines, "")
 }
 
+// inspPastable is what the pane understands, for the hints.
+const inspPastable = "a value, Cookie or Set-Cookie headers, a curl command, Authorization: Bearer, DevTools rows"
+
 // setResult shows a new result; its body is rendered on the next View.
 func (p *inspectorPane) setResult(res *inspResult) {
 	p.result = res
 	p.rev++
 }
 
-// body is the result rendered at width w: the cookies (each first line
-// with a blank selection mark), the URL and what was ignored, then the
-// findings wrapped to w. It is rendered once per result and width.
+// body is the result rendered at width w: report.Decode's blocks (the
+// candidate secrets, what the input was, each cookie, what was ignored,
+// the findings) laid out as `authtui decode` prints them, behind a
+// two-cell gutter for the selection mark. It is rendered once per result
+// and width.
 func (p *inspectorPane) body(w int) []string {
+	return p.rendered(w).lines
+}
+
+func (p *inspectorPane) rendered(w int) inspRender {
 	res := p.result
 	if res == nil {
-		return nil
+		return inspRender{}
 	}
 	if r := p.render; r.rev == p.rev && r.width == w && r.lines != nil {
-		return r.lines
+		return r
 	}
-	lines := make([]string, 0, res.cookieRows+4*len(res.findings)+8)
-	if res.shown != "" {
-		// Above the cookies, which then start two lines down (bodyOffset).
-		lines = append(lines, p.st.Bold.Render(res.shown), "")
-	}
-	for _, c := range res.cookies {
-		lines = append(lines, "  "+p.st.Bold.Render(c.name)+"  "+p.st.Dim.Render(c.meta))
-		for _, l := range c.lines {
-			lines = append(lines, fmt.Sprintf("    %-10s ", l.label)+p.tone(l.tone, l.text))
+	inner := max(w-2, 1)
+	lines := make([]string, 0, 8*len(res.blocks.Cookies)+4*len(res.findings)+16)
+	starts := make([]int, 0, len(res.blocks.Cookies))
+	// Each block is laid out alone so that the pane knows where each
+	// cookie starts; the blank line between blocks is Layout's own.
+	add := func(b report.Block) {
+		if len(lines) > 0 {
+			lines = append(lines, "")
 		}
-		lines = append(lines, "")
-	}
-	var extra []string
-	if res.url != "" {
-		extra = append(extra, p.st.Dim.Render("URL: "+res.url))
-	}
-	if res.ignored != "" {
-		extra = append(extra, p.st.Dim.Render("Ignored: "+res.ignored))
-	}
-	if len(extra) > 0 {
-		lines = append(append(lines, extra...), "")
-	}
-	if len(res.sorted) > 0 {
-		lines = append(lines, p.st.Bold.Render("Findings"))
-		for _, f := range res.sorted {
-			lines = append(lines, p.st.Severity(f.Severity)+" "+p.st.Bold.Render(string(f.ID)))
-			for _, l := range wrap(f.Message, w-4) {
-				lines = append(lines, "    "+p.st.Dim.Render(l))
-			}
+		for _, l := range p.st.layout([]report.Block{b}, inner) {
+			// Clipped here, once (layout fits each line to inner): a View
+			// then copies the visible lines as they are and never
+			// measures them again.
+			lines = append(lines, "  "+l)
 		}
 	}
-	// Clipped here, once: a View then copies the visible lines as they are
-	// and never measures them again.
-	for i, l := range lines {
-		lines[i] = insFit(l, w)
+	for _, b := range res.blocks.Head {
+		add(b)
 	}
-	p.render = inspRender{rev: p.rev, width: w, lines: lines}
-	return lines
+	for _, b := range res.blocks.Cookies {
+		if len(lines) > 0 {
+			starts = append(starts, len(lines)+1)
+		} else {
+			starts = append(starts, 0)
+		}
+		add(b)
+	}
+	for _, b := range res.blocks.Tail {
+		add(b)
+	}
+	p.render = inspRender{rev: p.rev, width: w, lines: lines, starts: starts}
+	return p.render
 }
 
 // insFit clips a styled line to w cells (without padding it: the frame
@@ -773,12 +670,13 @@ func insFit(s string, w int) string {
 	return s
 }
 
-// bodyOffset is where the first cookie starts in the body.
-func (p *inspectorPane) bodyOffset() int {
-	if p.result != nil && p.result.shown != "" {
-		return 2
+// viewWidth is the width the body was last shown at, for scrolling and
+// selection before any View.
+func (p *inspectorPane) viewWidth() int {
+	if p.lastW > 0 {
+		return p.lastW
 	}
-	return 0
+	return 60
 }
 
 // selected is the cookie whose block is at the top of the view: scrolling
@@ -787,10 +685,9 @@ func (p *inspectorPane) selected() int {
 	if p.result == nil || len(p.result.cookies) == 0 {
 		return -1
 	}
-	top := p.scroll - p.bodyOffset()
 	sel := 0
-	for i, s := range p.result.starts {
-		if s <= top {
+	for i, s := range p.rendered(p.viewWidth()).starts {
+		if s <= p.scroll {
 			sel = i
 		}
 	}
@@ -801,11 +698,7 @@ func (p *inspectorPane) maxScroll() int {
 	if p.result == nil {
 		return 0
 	}
-	w := p.lastW
-	if w <= 0 {
-		w = 60
-	}
-	return len(p.body(w)) + 3
+	return len(p.body(p.viewWidth())) + 3
 }
 
 func (p *inspectorPane) View(w, h int) string {
@@ -821,10 +714,12 @@ func (p *inspectorPane) View(w, h int) string {
 	for i, l := range head {
 		head[i] = insFit(l, w)
 	}
+	var r inspRender
 	var body []string
 	switch {
 	case p.result != nil:
-		body = p.body(w)
+		r = p.rendered(w)
+		body = r.lines
 	case p.decoding:
 		body = []string{insFit(p.st.Accent.Render("decoding…"), w)}
 	}
@@ -835,8 +730,8 @@ func (p *inspectorPane) View(w, h int) string {
 	win := append(make([]string, 0, avail+len(head)), head...)
 	win = append(win, body[start:end]...)
 	vis := win[len(head):]
-	if sel := p.selected(); sel >= 0 && p.focused && p.result != nil {
-		if i := p.bodyOffset() + p.result.starts[sel] - start; i >= 0 && i < len(vis) && strings.HasPrefix(vis[i], "  ") {
+	if sel := p.selected(); sel >= 0 && p.focused && sel < len(r.starts) {
+		if i := r.starts[sel] - start; i >= 0 && i < len(vis) && strings.HasPrefix(vis[i], "  ") {
 			vis[i] = p.st.Accent.Render("▸ ") + strings.TrimPrefix(vis[i], "  ")
 		}
 	}
@@ -851,6 +746,11 @@ func (p *inspectorPane) View(w, h int) string {
 	return strings.Join(win, "\n")
 }
 
+// Summary is the console's small box for this pane: with a decode on
+// screen, its verdict ("✓ valid, signed by auth.env"), the main cookie,
+// what the database says of its token and the problems found, as many as
+// fit in h (the verdict and the problems first); before any paste, how
+// to paste and what.
 func (p *inspectorPane) Summary(w, h int) string {
 	var lines []string
 	switch {
@@ -861,68 +761,50 @@ func (p *inspectorPane) Summary(w, h int) string {
 		if p.notice != "" {
 			lines = append(lines, p.st.Err.Render(p.notice))
 		}
+		lines = append(lines, p.st.Dim.Render("a cookie, Set-Cookie, curl or Bearer"))
 	case p.result == nil:
-		lines = []string{p.st.Accent.Render("decoding " + insBytes(len(p.raw)) + "…")}
+		lines = []string{p.st.Accent.Render("decoding " + report.ByteSize(len(p.raw)) + "…")}
 	default:
-		res := p.result
-		first := fmt.Sprintf("%s cookies", probe.Thousands(res.found))
-		switch {
-		case res.found == 1:
-			first = "1 cookie"
-		case res.found > len(res.cookies):
-			first += fmt.Sprintf(" (%d shown)", len(res.cookies))
+		sum := p.result.summary
+		db, dbTone := sum.db, sum.dbTone
+		if p.lookup {
+			db, dbTone = "db: looking up…", report.Dim
 		}
-		switch {
-		case len(res.signedBy) > 0:
-			first += " · signed by " + strings.Join(res.signedBy, ", ")
-		case res.anyBad:
-			first += " · " + p.st.Err.Render("✗ not verified")
+		// Shown in this order; kept in the order of what matters most
+		// when the box is short: the verdict, the problems, the database,
+		// the cookie's name.
+		type row struct {
+			text string
+			tone report.Tone
+			rank int
 		}
-		lines = append(lines, first)
-		fs := res.sorted
-		switch {
-		case res.errs > 0:
-			more := ""
-			if res.errs > 1 {
-				more = fmt.Sprintf(" (+%d)", res.errs-1)
+		// A database that is not connected (or still looking) says less
+		// than the cookie's name; a row or a failure says more.
+		nameRank, dbRank := 3, 2
+		if dbTone == report.Dim {
+			nameRank, dbRank = 2, 3
+		}
+		rows := []row{{sum.verdict, sum.verdictTone, 0}, {sum.cookie, report.Strong, nameRank}, {db, dbTone, dbRank}, {sum.problems, sum.problemTone, 1}}
+		keep := 0
+		for _, r := range rows {
+			if r.text != "" {
+				keep++
 			}
-			lines = append(lines, p.st.Err.Render("✗ "+string(fs[0].ID)+more))
-		case res.warns > 0:
-			lines = append(lines, p.st.Warn.Render("! "+string(fs[0].ID)))
-		default:
-			lines = append(lines, p.st.OK.Render("✓ no problem found"))
 		}
-		switch {
-		case p.lookup:
-			lines = append(lines, p.st.Dim.Render("db: looking up…"))
-		case len(res.rows) > 0:
-			lines = append(lines, p.st.Dim.Render("db: "+strings.Join(res.rows, ", ")))
+		for rank := 3; keep > h && rank > 0; rank-- {
+			for i := range rows {
+				if rows[i].rank == rank && rows[i].text != "" {
+					rows[i].text, keep = "", keep-1
+				}
+			}
+		}
+		for _, r := range rows {
+			if r.text != "" {
+				lines = append(lines, p.st.paint(report.Clip(r.text, max(w, 1)), r.tone))
+			}
 		}
 	}
 	return block(strings.Join(lines, "\n"), w, h)
-}
-
-// insSafe is clip for free text that may quote a credential (a
-// database error, a finding about a pasted value): cut by textsafe.Redact
-// first. The prefix it looks at is bounded, as clip's, but larger, so
-// that a credential is cut whole rather than shown up to the clip.
-func insSafe(s string, n int) string {
-	if limit := 8*n + 256; len(s) > limit {
-		s = s[:limit]
-	}
-	return clip(textsafe.Redact(s), n)
-}
-
-// insBytes shows a size the way a person reads it.
-func insBytes(n int) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	default:
-		return fmt.Sprintf("%d bytes", n)
-	}
 }
 
 // insShortLabels maps each source label to its file name, or to its last
@@ -946,19 +828,11 @@ func insShortLabels(cs []probe.Candidate) map[string]string {
 			if len(labels) > 1 {
 				s = filepath.Join(filepath.Base(filepath.Dir(l)), b)
 			}
-			out[l] = clip(s, 40)
+			out[l] = report.Clip(s, 40)
 		}
 	}
 	return out
 }
-
-// signature is a probe.CookieReport's Signature, as the decoder sets it.
-type signature string
-
-const (
-	sigValid     signature = "valid"
-	sigMalformed signature = "malformed"
-)
 
 // tokenLooker looks tokens up in db's session table, for
 // (*probe.DecodeReport).LookupTokens.

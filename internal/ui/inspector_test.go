@@ -96,7 +96,7 @@ func insFlat(s string) string { return strings.Join(strings.Fields(ansi.Strip(s)
 
 func TestInspectorVerifiesRealCookie(t *testing.T) {
 	p := newTestInspector(t, &Config{})
-	if s := insFlat(p.Summary(40, 3)); !strings.Contains(s, "paste a cookie (i)") {
+	if s := insFlat(p.Summary(40, 3)); !strings.Contains(s, "paste a cookie (i)") || !strings.Contains(s, "a cookie, Set-Cookie, curl or Bearer") {
 		t.Errorf("empty summary: %s", s)
 	}
 	cookie := insFixtureCookie(t)
@@ -123,8 +123,14 @@ func TestInspectorVerifiesRealCookie(t *testing.T) {
 	if strings.Contains(v, token) || strings.Contains(v, sig) {
 		t.Fatalf("the cookie value is on screen:\n%s", v)
 	}
-	if s := insFlat(p.Summary(60, 3)); !strings.Contains(s, "1 cookie · signed by auth.env") || !strings.Contains(s, "cookie-signer-differs") {
+	// The box's three lines: the verdict, the cookie, the problems (the
+	// database line, not connected, is the first to give way).
+	if s := insFlat(p.Summary(60, 3)); !strings.Contains(s, "✓ valid, signed by auth.env") || !strings.Contains(s, "better-auth.session_token") ||
+		!strings.Contains(s, "✗ 1 error: cookie-signer-differs") || strings.Contains(s, "db:") {
 		t.Errorf("summary: %s", s)
+	}
+	if s := insFlat(p.Summary(60, 4)); !strings.Contains(s, "db: not connected") {
+		t.Errorf("summary with room for the database: %s", s)
 	}
 	if sel := p.Selection(); sel != "better-auth.session_token" {
 		t.Errorf("selection %q", sel)
@@ -283,7 +289,7 @@ func TestInspectorHugePasteStaysCheap(t *testing.T) {
 	if v := insFlat(p.View(146, 58)); !strings.Contains(v, total+" cookies, showing 200") || !strings.Contains(v, "Cookie header, "+total+" value(s)") {
 		t.Errorf("the view does not say it shows 200 of %s:\n%s", total, v)
 	}
-	if s := insFlat(p.Summary(50, 4)); !strings.Contains(s, total+" cookies (200 shown) · signed by auth.env") {
+	if s := insFlat(p.Summary(50, 4)); !strings.Contains(s, "✓ valid, signed by auth.env") || !strings.Contains(s, total+" cookies (200 shown) · better-auth") {
 		t.Errorf("summary: %s", s)
 	}
 	if fs := p.Findings(); len(fs) != 2 || !fs.Has(finding.CookieSignerDiffers) || !fs.Has(finding.CookieDuplicate) {
@@ -328,7 +334,7 @@ func TestInspectorCurlCredentials(t *testing.T) {
 	cookie := insFixtureCookie(t)
 	insPaste(t, p, "curl 'https://demo:hunter2-Tr0ub4dor@auth.example.com/api/auth/get-session?token=qTok3nQWxhZGRpbjpvcGVu' -H 'cookie: "+cookie+"'")
 	v := insFlat(p.View(200, 60))
-	if !strings.Contains(v, "URL: https://auth.example.com/api/auth/get-session?…") || strings.Contains(v, "hunter2") || strings.Contains(v, "qTok3n") {
+	if !strings.Contains(v, "URL https://auth.example.com/api/auth/get-session?…") || strings.Contains(v, "hunter2") || strings.Contains(v, "qTok3n") {
 		t.Errorf("URL:\n%s", v)
 	}
 	if !strings.Contains(v, "✓ valid, verified by") {
@@ -341,7 +347,7 @@ func TestInspectorCurlCredentials(t *testing.T) {
 	if !p.Findings().Has(finding.InputUnparsable) || !strings.Contains(v, "unterminated") {
 		t.Errorf("no parse problem: %v\n%s", p.Findings(), v)
 	}
-	if strings.Contains(v, "the input is empty") || strings.Contains(v, token) || strings.Contains(v, sig) || strings.Contains(v, "URL:") {
+	if strings.Contains(v, "the input is empty") || strings.Contains(v, token) || strings.Contains(v, sig) || strings.Contains(v, "URL https:") {
 		t.Errorf("the paste after the quote is shown, or called empty:\n%s", v)
 	}
 }
@@ -418,5 +424,39 @@ func TestInspectorWidthSweep(t *testing.T) {
 		}
 		checkFits(t, name+" scrolled", p.View(60, 10), 60, 10)
 		p.scroll = 0
+	}
+}
+
+// The console's small box leads with the verdict on the signatures, then
+// keeps what matters most as it shrinks: the problems, then the cookie.
+func TestInspectorSummaryVerdicts(t *testing.T) {
+	f := parityFixture(t, "../../testdata/fixtures/rotation-old-cookie.json")
+	dir := t.TempDir()
+	// The rotated server keeps the old server's secret only as v1: it
+	// still decrypts the cache, but no longer verifies the token.
+	server := parityEnvFile(t, dir, "server.env", f.Env)
+	p := newInspectorPane(&Config{}, newStyles())
+	p.Update(insSecrets(t, server))
+	insPaste(t, p, f.CookieHeader)
+	if s := insFlat(p.Summary(60, 4)); !strings.Contains(s, "! signed by server.env · ✗ 1 not verified") ||
+		!strings.Contains(s, "2 cookies · better-auth.session_token") || !strings.Contains(s, "! 2 warnings: cookie-signed-by-retired") {
+		t.Errorf("summary: %s", s)
+	}
+	if s := insFlat(p.Summary(60, 1)); s != "! signed by server.env · ✗ 1 not verified" {
+		t.Errorf("one line: %q", s)
+	}
+	if s := insFlat(p.Summary(60, 2)); !strings.Contains(s, "! 2 warnings") || strings.Contains(s, "cookies ·") {
+		t.Errorf("two lines: %s", s)
+	}
+	token, _, _ := strings.Cut(f.CookieHeader, "; ")
+	insPaste(t, p, token)
+	if s := insFlat(p.Summary(60, 3)); !strings.HasPrefix(s, "✗ not verified: only an older secret matches") || !strings.Contains(s, "better-auth.session_token") {
+		t.Errorf("the token alone: %s", s)
+	}
+	// With the issuer's env as well, both verify.
+	p.Update(insSecrets(t, server, parityEnvFile(t, dir, "issuer.env", f.IssuerEnv)))
+	insPaste(t, p, f.CookieHeader)
+	if s := insFlat(p.Summary(60, 1)); s != "✓ valid, signed by server.env, issuer.env" {
+		t.Errorf("verified: %q", s)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"charm.land/bubbles/v2/spinner"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/check"
@@ -19,11 +18,16 @@ import (
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/login"
 	"github.com/authtui/authtui/internal/probe/textsafe"
+	"github.com/authtui/authtui/internal/report"
 )
 
 // loginPane runs the login flow against the auth service, tails its steps
 // as they run, ends with the diagnosis, and optionally follows the auth
 // service's log.
+type loginKeys struct {
+	Run, Replay, Cancel, Up, Down, Next, Submit, Leave key.Binding
+}
+
 type loginPane struct {
 	cfg     *Config
 	st      Styles
@@ -42,10 +46,11 @@ type loginPane struct {
 	done     chan *check.Report
 	ran      chan struct{}
 	launched *atomic.Bool
-	target   string // "as EMAIL" or "replaying session X"
-	expected int    // how many steps the run will likely have
-	steps    []loginStep
+	target   string        // "as EMAIL" or "replaying session X"
+	expected int           // how many steps the run will likely have
+	steps    []login.Event // one per step: its end, or its start while it runs
 	result   *login.Result // the last completed run
+	report   *check.Report // the pipeline's report of that run
 	notice   string
 
 	sources []probe.Source // the env sources, for the pipeline's configuration
@@ -63,21 +68,14 @@ type loginPane struct {
 	// follow keeps the newest lines (the running step, then the diagnosis)
 	// in view until the user scrolls up.
 	follow bool
+	// viewW, viewAvail: the width and step rows of the last View.
+	viewW, viewAvail int
 
 	// Log tail (tail.go).
 	tailState
 	closed bool
 
-	keys struct {
-		Run, Replay, Cancel, Up, Down, Next, Submit key.Binding
-	}
-}
-
-type loginStep struct {
-	step, title, status string
-	http                int
-	dur                 time.Duration
-	detail, redirect    string
+	keys loginKeys
 }
 
 // Pane-private messages.
@@ -115,6 +113,7 @@ func newLoginPane(cfg *Config, st Styles) *loginPane {
 	k.Down = key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "scroll down"))
 	k.Next = key.NewBinding(key.WithKeys("tab", "shift+tab", "up", "down"), key.WithHelp("tab", "next field"))
 	k.Submit = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next field / run"))
+	k.Leave = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close the form"))
 	return p
 }
 
@@ -124,13 +123,23 @@ func (p *loginPane) SetFocused(f bool) { p.focused = f }
 
 func (p *loginPane) Keys() []key.Binding {
 	if p.form {
-		return []key.Binding{p.keys.Submit, p.keys.Next}
+		return []key.Binding{p.keys.Submit, p.keys.Next, p.keys.Leave}
 	}
-	run, replay, cancel := p.keys.Run, p.keys.Replay, p.keys.Cancel
-	run.SetEnabled(!p.running)
-	replay.SetEnabled(!p.running && p.dbReady())
-	cancel.SetEnabled(p.running)
-	return []key.Binding{run, replay, cancel, p.keys.Up, p.keys.Down}
+	k := p.bindings()
+	return []key.Binding{k.Run, k.Replay, k.Cancel, k.Up, k.Down}
+}
+
+// bindings are the pane's keys, each enabled only where it would do
+// something now; Keys (the help) and Update (the handler) both use them.
+func (p *loginPane) bindings() loginKeys {
+	k := p.keys
+	k.Run.SetEnabled(!p.running)
+	k.Replay.SetEnabled(!p.running && p.dbReady())
+	k.Cancel.SetEnabled(p.running && p.cancel != nil)
+	// While a run is on, the view follows it: scrolling waits.
+	k.Up.SetEnabled(!p.running && p.scrollBase() > 0)
+	k.Down.SetEnabled(!p.running && !p.follow && p.scroll < p.maxScroll())
+	return k
 }
 
 // Findings are those of the last completed run. A cancelled run has
@@ -148,7 +157,8 @@ func (p *loginPane) Selection() string {
 	if p.result == nil || p.result.Cancelled {
 		return ""
 	}
-	return clip(p.diagnosis().Verdict, 2000)
+	v, _ := p.verdictOf()
+	return report.Clip(v.Message, 2000)
 }
 
 // Init starts the log tail, when one is configured.
@@ -203,6 +213,7 @@ func (p *loginPane) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		p.finish(msg.res.Login)
+		p.report = msg.res
 		res := msg.res.Login
 		return func() tea.Msg { return LoginReportMsg{Result: res} }
 	case spinner.TickMsg:
@@ -232,19 +243,20 @@ func (p *loginPane) Update(msg tea.Msg) tea.Cmd {
 		if p.form {
 			return p.formKey(msg)
 		}
+		k := p.bindings()
 		switch {
-		case key.Matches(msg, p.keys.Cancel):
+		case key.Matches(msg, k.Cancel):
 			if p.running && p.cancel != nil {
 				p.cancel()
 				p.notice = "cancelling…"
 			}
-		case key.Matches(msg, p.keys.Run):
+		case key.Matches(msg, k.Run):
 			return p.runKey()
-		case key.Matches(msg, p.keys.Replay):
+		case key.Matches(msg, k.Replay):
 			return p.replayKey()
-		case key.Matches(msg, p.keys.Up):
+		case key.Matches(msg, k.Up):
 			p.scroll, p.follow = max(0, p.scrollBase()-1), false
-		case key.Matches(msg, p.keys.Down):
+		case key.Matches(msg, k.Down):
 			p.scroll = min(p.maxScroll(), p.scroll+1)
 		}
 	default:
@@ -328,13 +340,13 @@ func (p *loginPane) closeForm() {
 }
 
 func (p *loginPane) formKey(msg tea.KeyPressMsg) tea.Cmd {
-	switch msg.String() {
-	case "esc":
+	switch {
+	case key.Matches(msg, p.keys.Leave):
 		p.closeForm()
 		return nil
-	case "tab", "shift+tab", "up", "down":
+	case key.Matches(msg, p.keys.Next):
 		return p.focusField(1 - p.field)
-	case "enter":
+	case key.Matches(msg, p.keys.Submit):
 		email, pw := strings.TrimSpace(p.email.Value()), p.password.Value()
 		switch {
 		case p.field == 0 && email != "":
@@ -381,14 +393,14 @@ func (p *loginPane) start(email, password, replay string) tea.Cmd {
 	p.running, p.cancel, p.events, p.done = true, cancel, ch, done
 	p.steps, p.notice, p.scroll, p.follow = nil, "", 0, true
 	if replay != "" {
-		p.target = "replaying session " + clip(replay, 40) + " (a real user's session)"
+		p.target = "replaying session " + report.Clip(replay, 40) + " (a real user's session)"
 		fps := map[string]bool{}
 		for _, c := range p.candidates {
 			fps[c.Fingerprint()] = true
 		}
 		p.expected = 4 + len(fps) // read, probes, identify, API, and the sign-out step that says it is skipped
 	} else {
-		p.target = "as " + clip(email, 60)
+		p.target = "as " + report.Clip(email, 60)
 		p.expected = 7
 		if cfg.APIURL.Set() {
 			p.expected = 8
@@ -443,22 +455,16 @@ func (p *loginPane) waitCmd() tea.Cmd {
 	}
 }
 
+// apply takes in one event of the running flow: a step's end replaces
+// its start. The report builders sanitise what the events carry when the
+// view lays them out.
 func (p *loginPane) apply(e login.Event) {
-	s := loginStep{step: e.Step, title: clip(e.Title, 60), status: e.Status, http: e.HTTPStatus, dur: e.Duration,
-		detail: clip(e.Detail, 400), redirect: clip(textsafe.URL(e.Redirect), 200)}
-	if e.Phase == login.PhaseEnd {
-		for i := len(p.steps) - 1; i >= 0; i-- {
-			if p.steps[i].step == e.Step && p.steps[i].status == login.StatusRunning {
-				p.steps[i] = s
-				return
-			}
-		}
-	}
-	p.steps = append(p.steps, s)
+	p.steps = report.FoldSteps(append(p.steps, e), false)
 }
 
 // finish records a completed run. Its Events are complete even when a
-// cancel made the stream drop some.
+// cancel made the stream drop some; a step the cancel interrupted reads as
+// skipped.
 func (p *loginPane) finish(res *login.Result) {
 	p.running, p.events, p.done = false, nil, nil
 	if p.cancel != nil {
@@ -468,34 +474,48 @@ func (p *loginPane) finish(res *login.Result) {
 	if res == nil {
 		return
 	}
-	p.result, p.notice = res, ""
-	p.steps = nil
-	for _, e := range res.Events {
-		p.apply(e)
-	}
-	// A cancel interrupts a step between its start and end events.
-	for i := range p.steps {
-		if p.steps[i].status == login.StatusRunning {
-			p.steps[i].status, p.steps[i].detail = login.StatusSkip, "interrupted"
-		}
-	}
+	p.result, p.report, p.notice = res, nil, ""
+	p.steps = report.FoldSteps(res.Events, true)
 }
 
 // ---- view ---------------------------------------------------------------------
 
-func (p *loginPane) mark(status string) string {
-	switch status {
-	case login.StatusRunning:
-		return p.spin.View()
-	case login.StatusOK:
-		return p.st.OK.Render("✓")
-	case login.StatusWarn:
-		return p.st.Warn.Render("!")
-	case login.StatusFail:
-		return p.st.Err.Render("✗")
-	default:
-		return p.st.Dim.Render("-")
+// stepLines are the steps as report.StepsLines words them (what `authtui
+// login` prints), with the spinner as the mark of the running step.
+func (p *loginPane) stepLines() []report.Line {
+	lines := report.StepsLines(p.steps)
+	running, _ := report.StepMark(login.StatusRunning)
+	for i, l := range lines {
+		if l.Indent == 0 && len(l.Spans) > 0 && l.Spans[0].Text == running {
+			lines[i].Spans = append([]report.Span{report.P(p.spin.View())}, l.Spans[1:]...)
+		}
 	}
+	return lines
+}
+
+// verdictOf is the verdict of the last completed run: the console's once
+// it has decided on that run (the same the header shows), else the run's
+// own pipeline report, else the flow's own summary (a result handed in
+// without a report).
+func (p *loginPane) verdictOf() (check.Verdict, bool) {
+	switch {
+	case p.result == nil:
+		return check.Verdict{}, false
+	case p.verdict != nil && p.verdict.Login == p.result:
+		return p.verdict.Verdict, p.verdict.Healthy
+	case p.report != nil && p.report.Login == p.result:
+		return p.report.Verdict, p.report.Healthy
+	}
+	d := p.result.Diagnosis
+	v := check.Verdict{ID: d.Cause, Message: d.Verdict, Healthy: d.Healthy}
+	for _, e := range d.Evidence {
+		step, seen, ok := strings.Cut(e, ": ")
+		if !ok {
+			step, seen = "", e
+		}
+		v.Evidence = append(v.Evidence, finding.Evidence{Step: step, Seen: seen})
+	}
+	return v, d.Healthy
 }
 
 // mainLines is everything above the log tail.
@@ -505,7 +525,7 @@ func (p *loginPane) mainLines(w int) []string {
 	if server == "" {
 		server = "no auth service URL"
 	}
-	head := "server " + clip(textsafe.URL(server), 100)
+	head := "server " + report.Clip(textsafe.URL(server), 100)
 	if p.target != "" {
 		head += " · " + p.target
 	}
@@ -529,70 +549,34 @@ func (p *loginPane) mainLines(w int) []string {
 			lines = append(lines, p.st.Dim.Render("       (no credentials needed; it uses a real user's session, read-only on our side)"))
 		}
 	}
-	if len(p.steps) > 0 {
+	switch {
+	case p.result != nil && !p.running:
+		// A finished run is the block `authtui check` prints for it.
 		lines = append(lines, "")
-	}
-	// The title column fits the longest title, within reason, so the
-	// status codes and durations line up.
-	col := 20
-	for _, s := range p.steps {
-		col = max(col, ansi.StringWidth(s.title))
-	}
-	col = min(col, 46, max(12, w/2))
-	for _, s := range p.steps {
-		code := "   "
-		if s.http != 0 {
-			code = fmt.Sprintf("%3d", s.http)
-		}
-		title := clip(s.title, col)
-		title += strings.Repeat(" ", max(0, col-ansi.StringWidth(title)))
-		row := fmt.Sprintf("%s %s %s %6s", p.mark(s.status), title, code, stepDur(s.dur))
-		switch s.status {
-		case login.StatusFail, login.StatusWarn:
-			lines = append(lines, row)
-			style := p.st.Err
-			if s.status == login.StatusWarn {
-				style = p.st.Warn
-			}
-			for _, l := range wrap(s.detail, w-4) {
-				lines = append(lines, "    "+style.Render(l))
-			}
-		default:
-			if s.detail != "" {
-				row += "  " + p.st.Dim.Render(s.detail)
-			}
-			lines = append(lines, row)
-		}
-		if s.redirect != "" {
-			lines = append(lines, "    "+p.st.Info.Render("redirect → "+s.redirect+" (not followed)"))
-		}
+		lines = append(lines, p.st.layout([]report.Block{report.Login(p.result)}, w)...)
+	case len(p.steps) > 0:
+		lines = append(lines, "")
+		lines = append(lines, p.st.layout([]report.Block{{Title: "Login flow", Lines: p.stepLines()}}, w)...)
 	}
 	if p.running {
 		lines = append(lines, p.st.Dim.Render(fmt.Sprintf("running %d/%d… esc cancels", len(p.steps), max(p.expected, len(p.steps)))))
 	}
 	if res := p.result; res != nil && !p.running {
-		lines = append(lines, "")
-		if res.Cancelled {
-			lines = append(lines, p.st.Warn.Render("- cancelled: the run stopped before its end"))
-		} else {
-			d := p.diagnosis()
-			style, head := p.st.Err, "✗ "+string(d.Cause)
-			switch {
-			case d.Cause == "" && d.Healthy:
-				style, head = p.st.OK, "✓ healthy"
-			case d.Cause == "":
-				head = "✗ errors"
-			}
-			lines = append(lines, p.st.Bold.Render("Diagnosis")+"  "+style.Render(head))
-			for _, l := range wrap(clip(d.Verdict, 1500), w-2) {
-				lines = append(lines, "  "+style.Render(l))
-			}
+		if !res.Cancelled {
+			lines = append(lines, "")
+			// The headline leads, the reasoning and the evidence below
+			// it: the same block `authtui check` ends with.
+			v, healthy := p.verdictOf()
+			lines = append(lines, p.st.layout([]report.Block{report.Verdict(v, healthy)}, w)...)
 		}
 		if fs := p.Findings().Sorted(); len(fs) > 0 {
-			lines = append(lines, "")
+			var ls []report.Line
 			for _, f := range fs {
-				lines = append(lines, p.st.Severity(f.Severity)+" "+string(f.ID))
+				mark, tone := report.SeverityMark(f.Severity)
+				ls = append(ls, report.Line{Label: mark, LabelTone: tone, Spans: []report.Span{report.P(textsafe.Clean(string(f.ID)))}})
 			}
+			lines = append(lines, "")
+			lines = append(lines, p.st.layout([]report.Block{{Lines: ls}}, w)...)
 		}
 	}
 	return lines
@@ -614,8 +598,15 @@ func (p *loginPane) scrollBase() int {
 	return min(p.scroll, p.maxScroll())
 }
 
+// maxScroll is how far the steps can scroll in the box the pane was
+// last drawn in (View records it): scroll keys are enabled only when
+// there is something out of sight.
 func (p *loginPane) maxScroll() int {
-	return max(0, len(p.mainLines(80))-3)
+	w, avail := p.viewW, p.viewAvail
+	if w <= 0 {
+		w, avail = 80, 3
+	}
+	return max(0, len(p.mainLines(w))-avail)
 }
 
 func (p *loginPane) View(w, h int) string {
@@ -628,6 +619,7 @@ func (p *loginPane) View(w, h int) string {
 		tail = p.tailLines(max(3, h/3))
 	}
 	avail := h - len(tail)
+	p.viewW, p.viewAvail = w, avail
 	// Follow the newest step, then the diagnosis, until the user scrolls.
 	start := min(p.scroll, max(0, len(main)-avail))
 	if p.running || p.follow {
@@ -649,27 +641,16 @@ func (p *loginPane) Summary(w, h int) string {
 	case p.running:
 		cur := ""
 		if n := len(p.steps); n > 0 {
-			cur = p.steps[n-1].title
+			cur = report.Clip(p.steps[n-1].Title, 60)
 		}
 		lines = []string{p.spin.View() + fmt.Sprintf(" running %d/%d…", len(p.steps), max(p.expected, len(p.steps))), p.st.Dim.Render(cur)}
 	case p.result != nil && p.result.Cancelled:
-		lines = []string{p.st.Warn.Render("- cancelled"), p.st.Dim.Render("enter: run login")}
+		lines = []string{p.st.Warn.Render("- cancelled"), p.st.Dim.Render(report.StepCounts(p.steps))}
+		lines = append(lines, p.idleLines()...)
 	case p.result != nil:
-		d := p.diagnosis()
-		switch {
-		case d.Cause != "":
-			lines = append(lines, p.st.Err.Render("✗ "+string(d.Cause)))
-		case d.Healthy:
-			lines = append(lines, p.st.OK.Render("✓ healthy"))
-		default:
-			lines = append(lines, p.st.Err.Render("✗ errors"))
-		}
-		lines = append(lines, p.st.Dim.Render(clip(d.Verdict, 300)))
+		lines = p.verdictSummary(w, h-p.tailRoom())
 	default:
-		lines = []string{"enter: run login"}
-		if p.dbReady() {
-			lines = append(lines, p.st.Dim.Render("p: replay a session"))
-		}
+		lines = p.idleLines()
 		if p.notice != "" {
 			lines = append(lines, p.st.Warn.Render(p.notice))
 		}
@@ -681,14 +662,63 @@ func (p *loginPane) Summary(w, h int) string {
 	return block(strings.Join(lines, "\n"), w, h)
 }
 
-// diagnosis is the console's verdict once it has one (the same the header
-// shows), else the run's own.
-func (p *loginPane) diagnosis() login.Diagnosis {
-	if p.verdict != nil && p.verdict.Login == p.result {
-		return p.verdict.Diagnosis
+// tailRoom is the line the summary keeps for the log tail's last line.
+func (p *loginPane) tailRoom() int {
+	if p.tailName != "" && len(p.tail) > 0 {
+		return 1
 	}
-	if p.result != nil {
-		return p.result.Diagnosis
+	return 0
+}
+
+// verdictSummary is the last run's verdict in h lines of w cells: the
+// verdict's ID and the step counts, its headline, then as many lines of
+// its evidence as fit.
+func (p *loginPane) verdictSummary(w, h int) []string {
+	h = max(h, 1)
+	v, healthy := p.verdictOf()
+	head := report.VerdictHead(v, healthy)
+	first := report.Line{Spans: []report.Span{head.Spans[0], report.S("  "+report.StepCounts(p.steps), report.Dim)}}
+	ls := []report.Line{first}
+	if headline, _ := report.Headline(textsafe.Clean(v.Message)); headline != "" {
+		ls = append(ls, report.Prose(report.Clip(headline, 300), report.Plain))
 	}
-	return login.Diagnosis{}
+	out := p.st.layout([]report.Block{{Lines: ls}}, w)
+	if len(out) >= h {
+		return out[:h]
+	}
+	var ev []report.Line
+	for _, e := range v.Evidence {
+		step := e.Step
+		if step == "" {
+			step = "seen"
+		}
+		ev = append(ev, report.Line{Label: report.Clip(step, 24), LabelTone: report.Dim, Spans: []report.Span{report.S(report.Safe(e.Seen, 200), report.Dim)}})
+	}
+	if len(ev) > 0 {
+		out = append(out, p.st.layout([]report.Block{{Lines: ev}}, w)...)
+	}
+	return out[:min(len(out), h)]
+}
+
+// idleLines say what enter (and p) will do before any run.
+func (p *loginPane) idleLines() []string {
+	l := p.cfg.Login
+	var first, second string
+	switch {
+	case p.siteURL() == "":
+		first, second = "enter: needs the auth service's URL", "--base-url or BETTER_AUTH_URL in an env file"
+	case l.Email != "" && l.Password != "":
+		first, second = "enter: sign in as "+report.Clip(l.Email, 60), "and follow the session through every check"
+	case l.ReplaySession != "" && p.dbReady():
+		first, second = "enter: replay session "+report.Clip(l.ReplaySession, 40), "a real user's session, signed with each secret"
+	case l.Email != "":
+		first, second = "enter: sign in as "+report.Clip(l.Email, 60), "asks for the password"
+	default:
+		first, second = "enter: sign in as a test user", "asks for the email and password"
+	}
+	lines := []string{first, p.st.Dim.Render(second)}
+	if p.dbReady() {
+		lines = append(lines, p.st.Dim.Render("p: replay a session"))
+	}
+	return lines
 }

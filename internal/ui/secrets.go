@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/finding"
-	"github.com/authtui/authtui/internal/probe/textsafe"
+	"github.com/authtui/authtui/internal/report"
 )
 
 // secretsPane shows every env source's secret by fingerprint, spells out
@@ -34,7 +33,7 @@ type secretsPane struct {
 	// file change can finish in either order, and only the newest counts.
 	seq generation
 
-	keys struct{ Up, Down key.Binding }
+	keys struct{ Up, Down, Reload key.Binding }
 }
 
 // Pane-private messages.
@@ -52,13 +51,27 @@ func newSecretsPane(cfg *Config, st Styles) *secretsPane {
 	p := &secretsPane{cfg: cfg, st: st}
 	p.keys.Up = key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "previous source"))
 	p.keys.Down = key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("↓/j", "next source"))
+	p.keys.Reload = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "re-read the env files"))
 	return p
 }
 
-func (p *secretsPane) Title() string       { return "Secrets" }
-func (p *secretsPane) Keys() []key.Binding { return []key.Binding{p.keys.Up, p.keys.Down} }
-func (p *secretsPane) Capturing() bool     { return false }
-func (p *secretsPane) SetFocused(f bool)   { p.focused = f }
+func (p *secretsPane) Title() string { return "Secrets" }
+
+// bindings are the pane's keys, each enabled only where it would do
+// something now; Keys (the help) and Update (the handler) both use them.
+func (p *secretsPane) bindings() (up, down, reload key.Binding) {
+	up, down, reload = p.keys.Up, p.keys.Down, p.keys.Reload
+	up.SetEnabled(p.cursor > 0)
+	down.SetEnabled(p.cursor < len(p.report.Sources)-1)
+	return up, down, reload
+}
+
+func (p *secretsPane) Keys() []key.Binding {
+	up, down, reload := p.bindings()
+	return []key.Binding{reload, up, down}
+}
+func (p *secretsPane) Capturing() bool   { return false }
+func (p *secretsPane) SetFocused(f bool) { p.focused = f }
 func (p *secretsPane) Findings() finding.List {
 	return append(append(finding.List{}, p.load...), p.report.Findings...)
 }
@@ -148,131 +161,194 @@ func (p *secretsPane) Update(msg tea.Msg) tea.Cmd {
 		}
 		return p.pollCmd()
 	case tea.KeyPressMsg:
+		up, down, reload := p.bindings()
 		switch {
-		case key.Matches(msg, p.keys.Up):
+		case key.Matches(msg, up):
 			p.cursor = max(0, p.cursor-1)
-		case key.Matches(msg, p.keys.Down):
+		case key.Matches(msg, down):
 			p.cursor = min(max(0, len(p.report.Sources)-1), p.cursor+1)
-		case msg.String() == "r":
+		case key.Matches(msg, reload):
 			return p.loadCmd()
 		}
 	}
 	return nil
 }
 
-// groups maps each current-secret fingerprint to the sources that hold it.
-func (p *secretsPane) groups() (map[string][]string, []string) {
-	g := map[string][]string{}
-	var order []string
-	for _, s := range p.report.Sources {
-		if !s.Present {
-			continue
-		}
-		if _, ok := g[s.Fingerprint]; !ok {
-			order = append(order, s.Fingerprint)
-		}
-		g[s.Fingerprint] = append(g[s.Fingerprint], s.Label)
-	}
-	sort.Strings(order)
-	return g, order
-}
-
 func (p *secretsPane) Summary(w, h int) string {
 	if !p.loaded {
 		return p.st.Dim.Render("reading env files…")
 	}
-	g, order := p.groups()
-	line1 := fmt.Sprintf("%d source(s), %d secret(s)", len(p.report.Sources), len(order))
-	var line2 string
+	gs := report.SecretGroups(p.report)
+	secrets := fmt.Sprintf("%d secret(s)", len(gs))
+	if len(gs) > 1 {
+		secrets = fmt.Sprintf("%d different secrets", len(gs))
+	}
+	lines := []string{fmt.Sprintf("%d source(s), %s", len(p.report.Sources), secrets)}
 	e, wn, _ := p.Findings().Count()
 	switch {
-	case len(order) > 1:
-		line2 = p.st.Err.Render("✗ secrets differ")
+	case len(gs) > 1:
+		lines = append(lines, p.st.Err.Render("✗ secrets differ"))
 	case e > 0:
-		line2 = p.st.Err.Render(fmt.Sprintf("✗ %d error(s)", e))
+		lines = append(lines, p.st.Err.Render(fmt.Sprintf("✗ %d error(s)", e)))
 	case wn > 0:
-		line2 = p.st.Warn.Render(fmt.Sprintf("! %d warning(s)", wn))
-	case len(order) == 1:
-		for fp, l := range g {
-			line2 = p.st.OK.Render(fmt.Sprintf("✓ all agree (%s, %d)", fp, len(l)))
-		}
+		lines = append(lines, p.st.Warn.Render(fmt.Sprintf("! %d warning(s)", wn)))
+	case len(gs) == 1:
+		lines = append(lines, p.st.OK.Render(fmt.Sprintf("✓ all agree (%s, %d)", gs[0].Fingerprint, len(gs[0].Labels))))
 	default:
-		line2 = p.st.Warn.Render("no secret in any source")
+		lines = append(lines, p.st.Warn.Render("no secret in any source"))
 	}
-	return block(line1+"\n"+line2, w, h)
+	// Then the sources, as many as fit: which one is the odd one out is
+	// what a mismatch is about.
+	ref := referenceSecret(p.report, gs)
+	for _, s := range p.report.Sources {
+		if len(lines) >= h {
+			break
+		}
+		lines = append(lines, p.summaryRow(s, ref, w))
+	}
+	return block(strings.Join(lines, "\n"), w, h)
+}
+
+// referenceSecret is the fingerprint the other sources are compared with
+// in the summary: the one most sources hold, on a tie the first source's.
+func referenceSecret(rep probe.SecretsReport, gs []report.SecretGroup) string {
+	ref, n := "", 0
+	for _, s := range rep.Sources {
+		if !s.Present {
+			continue
+		}
+		for _, g := range gs {
+			if g.Fingerprint == s.Fingerprint && len(g.Labels) > n {
+				ref, n = g.Fingerprint, len(g.Labels)
+			}
+		}
+	}
+	return ref
+}
+
+// summaryRow is one source in the summary: ✓ or ✗, its label (the end of
+// the path, which names the service), its fingerprint.
+func (p *secretsPane) summaryRow(s probe.SecretStatus, ref string, w int) string {
+	mark, fp := p.st.OK.Render("✓"), s.Fingerprint
+	switch {
+	case !s.Loaded:
+		mark, fp = p.st.Err.Render("✗"), "unreadable"
+	case s.Default:
+		mark, fp = p.st.Err.Render("✗"), "default"
+	case !s.Present:
+		mark, fp = p.st.Err.Render("✗"), "-"
+	case s.Fingerprint != ref:
+		mark = p.st.Err.Render("✗")
+	}
+	if w < 24 {
+		return mark + " " + clipLeft(report.SecretLabel(s), w-2)
+	}
+	lw := w - 3 - len(fp)
+	return mark + " " + fit(clipLeft(report.SecretLabel(s), lw), lw) + " " + p.st.Dim.Render(fp)
 }
 
 func (p *secretsPane) View(w, h int) string {
 	if !p.loaded {
 		return block(p.st.Dim.Render("reading env files…"), w, h)
 	}
-	var lines []string
-	if len(p.report.Sources) == 0 {
-		lines = append(lines, p.st.Warn.Render("No env sources."), "Start with --env-file PATH (repeatable), or run where .env is.")
-	}
-	// The source column takes what the fixed columns leave, so the table
-	// fits 80 columns and uses a wide terminal.
-	lw := 6
-	for _, s := range p.report.Sources {
-		lw = max(lw, len(s.Label))
-	}
-	lw = max(8, min(lw, w-20-5-13-14))
-	row := func(src, variable, length, fp, status string) string {
-		return fmt.Sprintf("%s %-20s %4s %-12s %s", fit(src, lw), variable, length, fp, status)
-	}
-	lines = append(lines, p.st.Bold.Render(row("SOURCE", "VARIABLE", "LEN", "FINGERPRINT", "STATUS")))
-	for i, s := range p.report.Sources {
-		status, variable, length := p.st.OK.Render("✓"), s.Variable, "-"
-		switch {
-		case !s.Loaded:
-			status, variable = p.st.Err.Render("✗ "+textsafe.Clean(s.Error)), "(unreadable)"
-		case s.Default:
-			status, variable = p.st.Err.Render("✗ no secret → default"), "-"
-		case s.Whitespace != "":
-			status = p.st.Err.Render("✗ " + s.Whitespace)
-		}
-		if s.Present {
-			length = fmt.Sprint(s.Length)
-			if s.Whitespace == "" && (s.Length < 32 || s.EntropyBits < 120) {
-				status = p.st.Warn.Render("! weak")
-			}
-		}
-		r := row(textsafe.Clean(s.Label), variable, length, s.Fingerprint, status)
-		if i == p.cursor && p.focused {
-			r = p.st.Selected.Render(fit(ansi.Strip(r), w))
-		}
-		lines = append(lines, r)
-		for _, v := range s.Versions {
-			cur := ""
-			if v.Current {
-				cur = " current"
-			}
-			lines = append(lines, p.st.Dim.Render(row("", "└ version "+v.Version, fmt.Sprint(v.Length), v.Fingerprint, cur)))
-		}
-		for _, v := range s.Variables {
-			if !v.Used && v.Name != "BETTER_AUTH_SECRETS" {
-				lines = append(lines, p.st.Dim.Render(row("", "└ "+v.Name, fmt.Sprint(v.Length), v.Fingerprint, "ignored")))
-			}
+	bs := report.Secrets(p.report)
+	// The pane's frame carries the title.
+	bs[0].Title, bs[0].Meta = "", ""
+	sel := -1
+	if t := bs[0].Table; t != nil {
+		fitTable(t, w)
+		// The table's first line is its head; the cursor's source starts
+		// after the rows of the sources above it.
+		sel = 1
+		for _, s := range p.report.Sources[:min(p.cursor, len(p.report.Sources))] {
+			sel += len(report.SecretRows(s, p.report.Findings))
 		}
 	}
-	g, order := p.groups()
-	lines = append(lines, "")
-	switch {
-	case len(order) > 1:
-		lines = append(lines, p.st.Err.Render(fmt.Sprintf("✗ %d different secrets:", len(order))))
-		for _, fp := range order {
-			lines = append(lines, fmt.Sprintf("  %s  %s", fp, textsafe.Clean(strings.Join(g[fp], ", "))))
+	if fs := p.Findings(); len(fs) > 0 {
+		// One line each: the findings pane (f) has their messages.
+		f := report.Block{Title: "Findings", Meta: report.Counts(fs) + " · f: findings"}
+		for _, x := range fs.Sorted() {
+			f.Lines = append(f.Lines, report.Finding(x)[0])
 		}
-		lines = append(lines, p.st.Dim.Render("  A cookie signed by one is null for the others."))
-	case len(order) == 1:
-		lines = append(lines, p.st.OK.Render("✓ every source with a secret agrees"))
+		bs = append(bs, f)
 	}
-	fs := p.Findings().Sorted()
-	if len(fs) > 0 {
-		lines = append(lines, "")
-		for _, f := range fs {
-			lines = append(lines, p.st.Severity(f.Severity)+" "+string(f.ID))
-		}
+	lines := p.st.layout(bs, w)
+	if p.focused && sel > 0 && sel < len(lines) {
+		lines[sel] = p.st.Selected.Render(fit(ansi.Strip(lines[sel]), w))
 	}
 	return block(strings.Join(lines, "\n"), w, h)
+}
+
+// fitTable makes the secrets table fit w cells, in this order: shorten
+// the SOURCE cells to 24 cells (keeping the end of each path: the file
+// name and its directory say which service it is), leave out BASE URL,
+// then ENTROPY, then shorten SOURCE down to 12. A wide pane shows the
+// table whole, as the CLI prints it.
+func fitTable(t *report.Table, w int) {
+	width := func(col int) int {
+		n := 0
+		if col < len(t.Head) {
+			n = ansi.StringWidth(t.Head[col])
+		}
+		for _, r := range t.Rows {
+			if col < len(r) {
+				n = max(n, ansi.StringWidth(r[col].Text))
+			}
+		}
+		return n
+	}
+	rest := func() int {
+		n := 0
+		for i := 1; i < len(t.Head); i++ {
+			n += width(i) + 2
+		}
+		return n
+	}
+	src := width(0)
+	for _, drop := range []int{6, 3} { // BASE URL, ENTROPY
+		if src+rest() <= w {
+			return
+		}
+		if w-rest() >= 24 {
+			src = w - rest()
+			break
+		}
+		dropColumn(t, drop)
+	}
+	src = min(src, max(12, w-rest()))
+	for _, r := range t.Rows {
+		if len(r) > 0 {
+			r[0].Text = clipLeft(r[0].Text, src)
+		}
+	}
+}
+
+// dropColumn removes column i from the table.
+func dropColumn(t *report.Table, i int) {
+	cut := func(cells []report.Span) []report.Span {
+		if i >= len(cells) {
+			return cells
+		}
+		return append(cells[:i:i], cells[i+1:]...)
+	}
+	t.Head = append(t.Head[:i:i], t.Head[i+1:]...)
+	for k, r := range t.Rows {
+		t.Rows[k] = cut(r)
+	}
+}
+
+// clipLeft cuts s to n cells from the left, marking the cut: the end of a
+// path is the part that tells files apart.
+func clipLeft(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if ansi.StringWidth(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	for len(r) > 0 && ansi.StringWidth(string(r))+1 > n {
+		r = r[1:]
+	}
+	return "…" + string(r)
 }

@@ -34,7 +34,7 @@ func TestSecretsPaneRereadsChangedFiles(t *testing.T) {
 	}
 	settle(t, update, func() tea.Msg { return secretsPollMsg{sig: fileSig(cfg.EnvFiles)} }, 200*time.Millisecond)
 	v := ansi.Strip(p.View(80, 20))
-	if len(broadcast) != 2 || !strings.Contains(v, "every source with a secret agrees") {
+	if len(broadcast) != 2 || !strings.Contains(v, "✓ All 2 sources with a secret agree") {
 		t.Fatalf("after the fix: %d broadcasts\n%s", len(broadcast), v)
 	}
 	if len(broadcast[1].Report.Candidates) == 0 {
@@ -50,5 +50,45 @@ func TestSecretsPaneWidthSweep(t *testing.T) {
 			checkFits(t, "secrets view", p.View(w, h), w, h)
 			checkFits(t, "secrets summary", p.Summary(w, h), w, h)
 		}
+	}
+}
+
+// The summary box names the sources, and marks the one whose secret
+// differs from the others': at 40×8 there is room for every one.
+func TestSecretsSummaryNamesTheOddOneOut(t *testing.T) {
+	files := []string{
+		envFile(t, "auth.env", "BETTER_AUTH_SECRET="+secretA+"\n"),
+		envFile(t, "api.env", "BETTER_AUTH_SECRET="+secretC+"\n"),
+		envFile(t, "worker.env", "BETTER_AUTH_SECRET="+secretA+"\n"),
+	}
+	cfg := &Config{EnvFiles: files}
+	cfg.defaults()
+	p := newSecretsPane(cfg, newStyles())
+	settle(t, p.Update, p.Init(), 200*time.Millisecond)
+	lines := strings.Split(ansi.Strip(p.Summary(40, 8)), "\n")
+	row := func(file string) string {
+		for _, l := range lines {
+			if strings.Contains(l, "/"+file+" ") {
+				return l
+			}
+		}
+		t.Fatalf("no row for %s in the summary:\n%s", file, strings.Join(lines, "\n"))
+		return ""
+	}
+	fpA, fpC := p.report.Sources[0].Fingerprint, p.report.Sources[1].Fingerprint
+	for file, want := range map[string]string{"auth.env": "✓", "worker.env": "✓", "api.env": "✗"} {
+		fp := fpA
+		if file == "api.env" {
+			fp = fpC
+		}
+		if r := row(file); !strings.HasPrefix(r, want+" ") || !strings.HasSuffix(strings.TrimSpace(r), fp) {
+			t.Errorf("%s: %q, want %s and fingerprint %s", file, r, want, fp)
+		}
+	}
+	if !strings.Contains(lines[0], "3 source(s), 2 different secrets") || !strings.Contains(lines[1], "✗ secrets differ") {
+		t.Errorf("summary head:\n%s", strings.Join(lines, "\n"))
+	}
+	if strings.Contains(p.Summary(40, 8), secretA) {
+		t.Fatal("a secret in the summary")
 	}
 }

@@ -9,10 +9,12 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/textsafe"
+	"github.com/authtui/authtui/internal/report"
 )
 
 const (
@@ -120,7 +122,7 @@ func newSessionsPane(cfg *Config, st Styles) *sessionsPane {
 		Close:  b([]string{"esc"}, "esc", "close / clear filter"),
 		Revoke: b([]string{"x"}, "x", "revoke session"),
 		Reload: b([]string{"r"}, "r", "reload now"),
-		Apply:  b([]string{"enter"}, "enter", "apply filter"),
+		Apply:  b([]string{"enter", "esc"}, "enter", "apply filter"),
 		Yes:    b([]string{"y"}, "y", "revoke"),
 		No:     b([]string{"n", "esc"}, "n", "cancel"),
 	}
@@ -148,8 +150,26 @@ func (p *sessionsPane) Capturing() bool { return p.filtering || p.confirm != nil
 
 func (p *sessionsPane) Findings() finding.List { return p.findings }
 
-func (p *sessionsPane) Keys() []key.Binding {
+// bindings are the pane's keys, each enabled only where it would do
+// something now; Keys (the help) and key (the handler) both use them.
+func (p *sessionsPane) bindings() sessionsKeys {
 	k := p.keys
+	up, down := p.cursor > 0, p.cursor < len(p.shown)-1
+	for _, b := range []*key.Binding{&k.Up, &k.PgUp, &k.Top} {
+		b.SetEnabled(up)
+	}
+	for _, b := range []*key.Binding{&k.Down, &k.PgDown, &k.Bottom} {
+		b.SetEnabled(down)
+	}
+	k.Open.SetEnabled(p.selected() != nil && p.detailID == "")
+	k.Close.SetEnabled(p.detailID != "" || p.filter.Value() != "")
+	k.Reload.SetEnabled(p.canLoad())
+	k.Revoke.SetEnabled(p.keys.Revoke.Enabled() && p.selected() != nil && p.db != nil)
+	return k
+}
+
+func (p *sessionsPane) Keys() []key.Binding {
+	k := p.bindings()
 	switch {
 	case p.filtering:
 		return []key.Binding{k.Apply}
@@ -261,7 +281,7 @@ func (p *sessionsPane) Update(msg tea.Msg) tea.Cmd {
 			st := StatusMsg{Text: "revoke failed: " + textsafe.Clean(msg.err.Error()), Error: true}
 			return func() tea.Msg { return st }
 		}
-		text := "revoked session " + textsafe.Truncate(msg.id, 32) + " of " + textsafe.Truncate(msg.email, 40)
+		text := "revoked session " + report.Clip(msg.id, 32) + " of " + report.Clip(msg.email, 40)
 		cmds := []tea.Cmd{func() tea.Msg { return StatusMsg{Text: text} }}
 		if p.gen.current(msg.gen) {
 			cmds = append(cmds, p.load())
@@ -298,10 +318,9 @@ func (p *sessionsPane) Update(msg tea.Msg) tea.Cmd {
 }
 
 func (p *sessionsPane) key(msg tea.KeyPressMsg) tea.Cmd {
-	k := p.keys
+	k := p.bindings()
 	if p.filtering {
-		switch msg.String() {
-		case "esc", "enter":
+		if key.Matches(msg, k.Apply) {
 			p.filtering = false
 			p.filter.Blur()
 			return nil
@@ -450,84 +469,102 @@ func (p *sessionsPane) scroll(d int) {
 	p.cursor = max(0, min(p.cursor, len(p.shown)-1))
 }
 
-// ago says how long before now t was, in the largest unit that fits.
-func ago(now, t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	d := now.Sub(t)
-	switch {
-	case d < 0:
-		return "in " + shortDur(-d)
-	case d < 5*time.Second:
-		return "now"
-	}
-	return shortDur(d) + " ago"
+// sessCol is one column of the pane's table: an index into
+// report.SessionsHead and the width it gets.
+type sessCol struct{ i, w int }
+
+// The columns in the order they give way on a narrow pane (the user and
+// when first, the user agent last), with the width each needs at least.
+var sessPriority = []struct{ i, min int }{
+	{3, 24}, // USER (or less, if no email is that long)
+	{0, 10}, // CREATED
+	{2, 9},  // STATUS
+	{4, 7},  // TOKEN
+	{1, 10}, // EXPIRES
+	{5, 15}, // IP
+	{6, 16}, // USER AGENT
 }
 
-func shortDur(d time.Duration) string {
-	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d/time.Second))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d/time.Hour))
+// sessColumns picks the columns that fit w cells beside the mark column
+// and their widths: each at least its minimum, then the space left
+// shared out up to what the rows need.
+func sessColumns(rows []database.Session, w int) []sessCol {
+	need := make([]int, len(report.SessionsHead))
+	for i, h := range report.SessionsHead {
+		need[i] = ansi.StringWidth(h)
 	}
-	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+	need[0], need[1], need[2], need[4] = 10, 10, 9, 7
+	for _, r := range rows {
+		need[3] = max(need[3], ansi.StringWidth(report.SessionUser(r).Text))
+		need[5] = max(need[5], ansi.StringWidth(report.Clip(r.IPAddress, 39)))
+		need[6] = max(need[6], ansi.StringWidth(report.Clip(r.UserAgent, 48)))
+	}
+	avail := w - 1
+	width := make([]int, len(need))
+	used := 0
+	for k, c := range sessPriority {
+		n := min(c.min, need[c.i])
+		gap := 0
+		if used > 0 {
+			gap = 1
+		}
+		switch {
+		case used+gap+n <= avail:
+			width[c.i], used = n, used+gap+n
+		case k == 0:
+			width[c.i], used = max(0, avail), avail // the user, however narrow
+		}
+	}
+	for _, c := range sessPriority {
+		if width[c.i] > 0 {
+			grow := min(avail-used, need[c.i]-width[c.i])
+			width[c.i] += max(0, grow)
+			used += max(0, grow)
+		}
+	}
+	// What is left still holds the start of a column that did not fit
+	// at its minimum: a user agent's browser name is worth 8 cells.
+	for _, c := range sessPriority {
+		if left := avail - used - 1; width[c.i] == 0 && left >= max(8, ansi.StringWidth(report.SessionsHead[c.i])) {
+			width[c.i] = min(left, need[c.i])
+			used += 1 + width[c.i]
+		}
+	}
+	var cols []sessCol
+	for i, n := range width {
+		if n > 0 {
+			cols = append(cols, sessCol{i, n})
+		}
+	}
+	return cols
 }
 
-// sessCols are the flexible column widths for a table width; the fixed
-// columns (mark, created, token, state) always fit from 26 cells.
-type sessCols struct{ email, ip, ua int }
-
-const sessFixed = 1 + 8 + 1 + 1 + 7 + 1 + 7
-
-func sessLayout(w int) sessCols {
-	rem := w - sessFixed
-	switch {
-	case rem >= 60:
-		rest := rem - 15 - 2
-		email := min(32, rest/2)
-		return sessCols{email: email, ip: 15, ua: rest - email}
-	case rem >= 36:
-		return sessCols{email: rem - 16, ip: 15}
-	}
-	return sessCols{email: max(0, rem)}
-}
-
-func cell(s string, n int) string { return fit(textsafe.Truncate(s, n), n) }
-
-func (c sessCols) line(mark, created, email, token, ip, ua, state string) string {
+// sessRow lays out one row: the mark, then the cells of cols. Without
+// paint the row is plain text, for a style over the whole line.
+func (p *sessionsPane) sessRow(cols []sessCol, mark string, cells []report.Span, paint bool) string {
 	var b strings.Builder
-	b.WriteString(fit(mark, 1) + fit(created, 8) + " " + cell(email, c.email) + " " + fit(token, 7))
-	if c.ip > 0 {
-		b.WriteString(" " + cell(ip, c.ip))
+	b.WriteString(fit(mark, 1))
+	for k, c := range cols {
+		if k > 0 {
+			b.WriteByte(' ')
+		}
+		cell := fit(cells[c.i].Text, c.w)
+		if paint {
+			cell = p.st.paint(cell, cells[c.i].Tone)
+		}
+		b.WriteString(cell)
 	}
-	if c.ua > 0 {
-		b.WriteString(" " + cell(ua, c.ua))
-	}
-	b.WriteString(" " + fit(state, 7))
 	return b.String()
 }
 
-func sessionState(s database.Session) string {
-	switch {
-	case s.UserMissing:
-		return "no user"
-	case s.Active:
-		return "active"
+// count is the report's count of the loaded rows, "+" when older
+// sessions exist beyond them.
+func (p *sessionsPane) count() string {
+	c := report.SessionsCount(p.rows)
+	if p.more {
+		c = strings.Replace(c, " session", "+ session", 1)
 	}
-	return "expired"
-}
-
-func (p *sessionsPane) counts() (total, active int) {
-	for _, r := range p.rows {
-		if r.Active && !r.UserMissing {
-			active++
-		}
-	}
-	return len(p.rows), active
+	return c
 }
 
 func (p *sessionsPane) Summary(w, h int) string {
@@ -544,19 +581,32 @@ func (p *sessionsPane) Summary(w, h int) string {
 	case !p.loaded:
 		lines = append(lines, p.st.Dim.Render("loading…"))
 	}
-	if p.loaded {
-		n, a := p.counts()
-		more := ""
-		if p.more {
-			more = "+"
+	if !p.loaded {
+		return block(strings.Join(lines, "\n"), w, h)
+	}
+	lines = append(lines, p.count())
+	if p.slow && p.loadErr == "" && p.db != nil && p.every > p.cfg.SessionsEvery {
+		lines = append(lines, p.st.Warn.Render("! slow: refresh every "+p.every.String()))
+	}
+	if p.indexHint != "" {
+		// Set only when db-sessions-index-missing says the sort matters.
+		lines = append(lines, p.st.Warn.Render("! no index on the creation time"))
+	}
+	// The newest sessions, as many as fit: whose they are, how old, and
+	// whether they still work.
+	now := p.now()
+	for _, r := range p.rows {
+		if len(lines) >= h {
+			break
 		}
-		lines = append(lines, fmt.Sprintf("%d%s sessions, %d active", n, more, a))
-		if len(p.rows) > 0 {
-			lines = append(lines, p.st.Dim.Render("newest "+ago(p.now(), p.rows[0].CreatedAt)+" · query "+fmtDur(p.elapsed)))
+		when := report.Rel(r.CreatedAt, now)
+		uw := max(0, w-3-ansi.StringWidth(when))
+		user := fit(report.SessionUser(r).Text, uw)
+		line := p.st.span(report.SessionMark(r), 1) + " " + user + " " + p.st.Dim.Render(when)
+		if !r.Active || r.UserMissing {
+			line = p.st.span(report.SessionMark(r), 1) + " " + p.st.Dim.Render(user+" "+when)
 		}
-		if p.slow && p.loadErr == "" && p.db != nil && p.every > p.cfg.SessionsEvery {
-			lines = append(lines, p.st.Warn.Render("! slow: refresh every "+p.every.String()))
-		}
+		lines = append(lines, line)
 	}
 	return block(strings.Join(lines, "\n"), w, h)
 }
@@ -569,7 +619,7 @@ func (p *sessionsPane) View(w, h int) string {
 	switch {
 	case p.confirm != nil:
 		c := p.confirm
-		top = append(top, p.st.Warn.Render(fmt.Sprintf("revoke session %s of %s? y/n", textsafe.Truncate(c.ID, 40), textsafe.Truncate(c.Email, 60))))
+		top = append(top, p.st.Warn.Render(fmt.Sprintf("revoke session %s of %s? y/n", report.Clip(c.ID, 40), report.Clip(report.SessionUser(*c).Text, 60))))
 	case !p.hadDB:
 		return block(p.st.Dim.Render("Waiting for the database (see the Database pane)…"), w, h)
 	case p.db == nil:
@@ -585,12 +635,11 @@ func (p *sessionsPane) View(w, h int) string {
 		return block(strings.Join(append(top, p.detailView(w)...), "\n"), w, h)
 	}
 
-	n, a := p.counts()
 	more := ""
 	if p.more {
 		more = p.st.Dim.Render(fmt.Sprintf(" (newest %d)", sessionsPageSize))
 	}
-	head := fmt.Sprintf("%d sessions, %d active", n, a) + more
+	head := report.SessionsCount(p.rows) + more
 	if q := p.filter.Value(); q != "" {
 		head += fmt.Sprintf(" · %d match", len(p.shown))
 		if p.more {
@@ -606,7 +655,7 @@ func (p *sessionsPane) View(w, h int) string {
 		f.SetWidth(max(1, w-3))
 		top = append(top, f.View())
 	case p.filter.Value() != "":
-		top = append(top, p.st.Dim.Render("/ ")+textsafe.Clean(p.filter.Value())+p.st.Dim.Render("  (esc clears)"))
+		top = append(top, p.st.Dim.Render("/ ")+report.Clip(p.filter.Value(), 200)+p.st.Dim.Render("  (esc clears)"))
 	}
 
 	var foot []string
@@ -616,14 +665,12 @@ func (p *sessionsPane) View(w, h int) string {
 		if h < 16 {
 			n = 1
 		}
-		hint := textsafe.Wrap("slow without an index: "+textsafe.Clean(p.indexHint), w)
-		for _, l := range hint[:min(len(hint), n)] {
-			foot = append(foot, p.st.Dim.Render(l))
-		}
+		hint := p.st.layout([]report.Block{{Lines: report.IndexHint(p.indexHint)}}, w)
+		foot = append(foot, hint[:min(len(hint), n)]...)
 	}
 	footH := len(foot)
 
-	cols := sessLayout(w)
+	cols := sessColumns(p.rows, w)
 	rows := max(1, h-len(top)-1-footH)
 	// Paging and the wheel need the height, which only View knows; it is
 	// a cache of the layout, not state the view depends on.
@@ -635,7 +682,11 @@ func (p *sessionsPane) View(w, h int) string {
 		start = p.cursor - rows + 1
 	}
 
-	lines := append(top, p.st.Bold.Render(cols.line(" ", "CREATED", "EMAIL", "TOKEN", "IP", "USER AGENT", "STATE")))
+	head2 := make([]report.Span, len(report.SessionsHead))
+	for i, h := range report.SessionsHead {
+		head2[i] = report.P(h)
+	}
+	lines := append(top, p.st.Bold.Render(p.sessRow(cols, " ", head2, false)))
 	now := p.now()
 	if len(p.shown) == 0 {
 		msg := "no sessions"
@@ -645,7 +696,7 @@ func (p *sessionsPane) View(w, h int) string {
 		case p.filter.Value() != "":
 			msg = "no session matches the filter"
 		}
-		for _, l := range textsafe.Wrap(msg, w) {
+		for _, l := range report.Wrap(msg, w) {
 			lines = append(lines, p.st.Dim.Render(l))
 		}
 	}
@@ -656,18 +707,17 @@ func (p *sessionsPane) View(w, h int) string {
 		if isNew {
 			mark = "+"
 		}
-		email := r.Email
-		if email == "" && r.UserMissing {
-			email = "(user gone)"
-		}
-		line := fit(cols.line(mark, ago(now, r.CreatedAt), email, textsafe.Clean(r.TokenPrefix), r.IPAddress, r.UserAgent, sessionState(r)), w)
+		cells := report.SessionRow(r, now)
+		var line string
 		switch {
 		case i == p.cursor:
-			line = p.st.Selected.Render(line)
+			line = p.st.Selected.Render(fit(p.sessRow(cols, mark, cells, false), w))
 		case isNew:
-			line = p.st.New.Render(line)
+			line = p.st.New.Render(fit(p.sessRow(cols, mark, cells, false), w))
 		case !r.Active || r.UserMissing:
-			line = p.st.Dim.Render(line)
+			line = p.st.Dim.Render(fit(p.sessRow(cols, mark, cells, false), w))
+		default:
+			line = fit(p.sessRow(cols, mark, cells, true), w)
 		}
 		lines = append(lines, line)
 	}
@@ -683,7 +733,7 @@ func (p *sessionsPane) View(w, h int) string {
 func (p *sessionsPane) statusLine() string {
 	last := "nothing loaded yet"
 	if p.loaded {
-		last = fmt.Sprintf("last query %s at %s", fmtDur(p.elapsed), p.loadedAt.Format("15:04:05"))
+		last = fmt.Sprintf("last query %s at %s", report.Duration(p.elapsed), p.loadedAt.Format("15:04:05"))
 	}
 	switch {
 	case p.db == nil:
@@ -705,7 +755,7 @@ func (p *sessionsPane) detailView(w int) []string {
 		}
 	}
 	if r == nil {
-		return []string{p.st.Warn.Render("! session " + textsafe.Truncate(p.detailID, 40) + " is gone (revoked, or expired and deleted)"), p.st.Dim.Render("esc closes")}
+		return []string{p.st.Warn.Render("! session " + report.Clip(p.detailID, 40) + " is gone (revoked, or expired and deleted)"), p.st.Dim.Render("esc closes")}
 	}
 	now := p.now()
 	lines := []string{p.st.Bold.Render("Session " + textsafe.Clean(r.ID))}
@@ -720,7 +770,7 @@ func (p *sessionsPane) detailView(w int) []string {
 			lines = append(lines, p.st.Dim.Render(fmt.Sprintf("%-*s", lw, l))+c)
 		}
 	}
-	user := textsafe.Clean(r.Email)
+	user := p.st.span(report.SessionUser(*r), 200)
 	if r.Name != "" {
 		user += " (" + textsafe.Clean(r.Name) + ")"
 	}
@@ -730,17 +780,13 @@ func (p *sessionsPane) detailView(w int) []string {
 		row("", p.st.Err.Render("✗ user missing: no user row; BetterAuth answers null for this session"))
 	}
 	row("token", textsafe.Clean(r.TokenPrefix)+p.st.Dim.Render(" (prefix only)"))
-	row("created", r.CreatedAt.Format(time.RFC3339)+p.st.Dim.Render(" ("+ago(now, r.CreatedAt)+")"))
-	exp := r.ExpiresAt.Format(time.RFC3339) + p.st.Dim.Render(" ("+ago(now, r.ExpiresAt)+")")
+	row("created", r.CreatedAt.Format(time.RFC3339)+p.st.Dim.Render(" ("+report.Rel(r.CreatedAt, now)+")"))
+	exp := r.ExpiresAt.Format(time.RFC3339) + p.st.Dim.Render(" ("+report.Rel(r.ExpiresAt, now)+")")
 	if r.ExpiresAt.IsZero() {
 		exp = "-"
 	}
 	row("expires", exp)
-	state := p.st.OK.Render("✓ active")
-	if !r.Active {
-		state = p.st.Err.Render("✗ expired")
-	}
-	row("state", state)
+	row("status", p.st.span(report.SessionStatus(*r), 40))
 	row("IP", textsafe.Clean(r.IPAddress))
 	row("user agent", textsafe.Clean(r.UserAgent))
 	hint := "esc closes"

@@ -20,6 +20,7 @@ import (
 	"github.com/authtui/authtui/internal/pgtest"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/report"
 )
 
 var testNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
@@ -351,7 +352,7 @@ func TestSessionsPaneLive(t *testing.T) {
 			t.Error("the detail view prints the user agent raw")
 		}
 		ro.Update(press("esc"))
-		if ro.detailID != "" || !strings.Contains(flat(ro.View(120, 30)), "CREATED EMAIL") {
+		if ro.detailID != "" || !strings.Contains(flat(ro.View(120, 30)), "CREATED EXPIRES STATUS USER") {
 			t.Error("esc did not close the detail")
 		}
 	})
@@ -574,5 +575,29 @@ func TestSessionsPaneIndexHintOnlyWhenItMatters(t *testing.T) {
 	feed(p, fakeSessions(15), time.Millisecond, hint)
 	if v := ansi.Strip(p.View(160, 40)); !strings.Contains(v, "CREATE INDEX") {
 		t.Errorf("no index hint where the finding says it matters:\n%s", v)
+	}
+}
+
+// The summary box lists the newest sessions with their users: at 40×8,
+// after the count, as many as fit.
+func TestSessionsSummaryShowsNewest(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	seed := pgtest.SeedBetterAuth(t, dsn, pgtest.SeedOptions{Users: 4, SessionsPerUser: 2})
+	r := newRig(t, Config{Database: database.Options{URL: dsn}})
+	p := r.addSessions(false)
+	r.run(r.db.Init())
+	if len(p.rows) != len(seed.Sessions) {
+		t.Fatalf("%d rows", len(p.rows))
+	}
+	lines := strings.Split(ansi.Strip(p.Summary(40, 8)), "\n")
+	if lines[0] != fit("8 sessions, 8 active", 40) {
+		t.Errorf("count line %q", lines[0])
+	}
+	now := p.now()
+	for i, l := range lines[1:] {
+		s := p.rows[i]
+		if !strings.HasPrefix(l, "✓ "+s.Email+" ") || !strings.HasSuffix(l, report.Rel(s.CreatedAt, now)) {
+			t.Errorf("row %d: %q, want %s created %s", i, l, s.Email, report.Rel(s.CreatedAt, now))
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/authtui/authtui/internal/probe/textsafe"
+	"github.com/authtui/authtui/internal/report"
 )
 
 // The login pane's log tail: --tail follows a file of the auth service by
@@ -150,16 +151,16 @@ func (p *loginPane) addTail(lines []tailLine) {
 // credential where Redact would no longer recognise it.
 func newTailLine(s string) tailLine {
 	s = strings.TrimRight(s, "\r")
-	return tailLine{text: clip(textsafe.Redact(s), tailLineRunes), hot: tailHot.MatchString(s)}
+	return tailLine{text: report.Clip(textsafe.Redact(s), tailLineRunes), hot: tailHot.MatchString(s)}
 }
 
 // tailLines renders the last n lines of the log tail, with its title.
 func (p *loginPane) tailLines(n int) []string {
 	// The command line itself may carry a credential (--token …, a URL
 	// with a password).
-	title := "log: " + clip(textsafe.Redact(p.tailName), 60)
+	title := "log: " + report.Clip(textsafe.Redact(p.tailName), 60)
 	if p.tailNote != "" {
-		title += " · " + clip(textsafe.Redact(p.tailNote), 80)
+		title += " · " + report.Clip(textsafe.Redact(p.tailNote), 80)
 	}
 	lines := []string{p.st.Dim.Render("── " + title + " ──")}
 	if n <= 1 {
@@ -301,7 +302,7 @@ func (p *loginPane) tailProcCmd() tea.Cmd {
 	return func() tea.Msg {
 		if err := startTail(ctx, line, ch, proc); err != nil {
 			close(proc.done)
-			return loginTailProcMsg{gen: gen, ended: true, note: "cannot start: " + clip(textsafe.Redact(err.Error()), 200)}
+			return loginTailProcMsg{gen: gen, ended: true, note: "cannot start: " + report.Clip(textsafe.Redact(err.Error()), 200)}
 		}
 		return wait()
 	}
@@ -414,7 +415,7 @@ func startTail(ctx context.Context, line string, ch chan<- tailItem, proc *tailP
 		cw.Close()
 		close(proc.done)
 		if err != nil {
-			note = "command exited: " + clip(err.Error(), 100)
+			note = "command exited: " + report.Clip(err.Error(), 100)
 		}
 		if ctx.Err() != nil {
 			note = "stopped"

@@ -59,27 +59,3 @@ func isClean(s string) bool {
 	}
 	return true
 }
-
-// Wrap breaks plain text into lines of at most width cells at word
-// boundaries (a word longer than width gets a line of its own).
-func Wrap(s string, width int) []string {
-	width = max(width, 10)
-	var (
-		lines []string
-		cur   strings.Builder
-	)
-	for _, word := range strings.Fields(s) {
-		if cur.Len() > 0 && utf8.RuneCountInString(cur.String())+1+utf8.RuneCountInString(word) > width {
-			lines = append(lines, cur.String())
-			cur.Reset()
-		}
-		if cur.Len() > 0 {
-			cur.WriteByte(' ')
-		}
-		cur.WriteString(word)
-	}
-	if cur.Len() > 0 {
-		lines = append(lines, cur.String())
-	}
-	return lines
-}
