@@ -34,8 +34,8 @@ func (d *dbFlags) register(fs *flag.FlagSet) {
 // resolveURL picks the database URL through the one resolver: the flag,
 // else the first source that sets DATABASE_URL, else the process
 // environment.
-func (d *dbFlags) resolveURL(a *app, sources []probe.Source) string {
-	return probe.Resolve(probe.Flags{DatabaseURL: d.url}, sources, a.getenv).DatabaseURL.Value
+func (d *dbFlags) resolveURL(a *app, c *common, sources []probe.Source) string {
+	return probe.Resolve(probe.Flags{DatabaseURL: d.url, Declared: c.declared()}, sources, a.getenv).DatabaseURL.Value
 }
 
 func (d *dbFlags) options(url string) database.Options {
@@ -73,7 +73,7 @@ Example:
 		return exitUsage, usagef("--pings must be between 1 and %d", database.MaxPings)
 	}
 	sources, _ := c.loadSources(a)
-	url := d.resolveURL(a, sources)
+	url := d.resolveURL(a, &c, sources)
 	if url == "" {
 		return exitUsage, usagef("no database: pass --database-url or set DATABASE_URL in an env file")
 	}
@@ -161,7 +161,7 @@ Example:
 		q.After = cur
 	}
 	sources, _ := c.loadSources(a)
-	url := d.resolveURL(a, sources)
+	url := d.resolveURL(a, &c, sources)
 	if url == "" {
 		return exitUsage, usagef("no database: pass --database-url or set DATABASE_URL in an env file")
 	}

@@ -81,7 +81,7 @@ Examples:
 		}
 	}
 	rep.Findings = append(pre, rep.Findings...)
-	rep.Database = lookupTokens(a, &d, sources, &rep)
+	rep.Database = lookupTokens(a, &c, &d, sources, &rep)
 	if c.json {
 		return exitFor(rep.Findings), writeJSON(a.stdout, rep)
 	}
@@ -91,8 +91,8 @@ Examples:
 
 // lookupTokens checks the decoded tokens against the database when one is
 // configured, and says in one phrase what happened.
-func lookupTokens(a *app, d *dbFlags, sources []probe.Source, rep *probe.DecodeReport) string {
-	url := d.resolveURL(a, sources)
+func lookupTokens(a *app, c *common, d *dbFlags, sources []probe.Source, rep *probe.DecodeReport) string {
+	url := d.resolveURL(a, c, sources)
 	if url == "" {
 		return report.LookupNotConfigured
 	}

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+
 	"errors"
 	"flag"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/authtui/authtui/internal/probe/discover"
+	"github.com/authtui/authtui/internal/probe/project"
 
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/finding"
@@ -43,15 +49,24 @@ func (f durationFlag) Set(s string) error {
 
 // common holds the flags every command shares.
 type common struct {
-	envFiles listFlag
-	json     bool
-	noColor  bool
+	envFiles    listFlag
+	json        bool
+	noColor     bool
+	config      string // --config: a project file instead of the one found upward
+	environment string // --environment: which of the project's environments
+
+	// plan is the project: authtui.toml merged with what discovery found
+	// under its root (or the working directory). Built once the flags are
+	// parsed; nil when --env-file names the sources.
+	plan *project.Plan
 }
 
 func (c *common) register(fs *flag.FlagSet) {
 	fs.Var(&c.envFiles, "env-file", "env file to read as a source, labelled by this path (repeatable; default: .env and .env.local)")
 	fs.BoolVar(&c.json, "json", false, "print JSON instead of text")
 	fs.BoolVar(&c.noColor, "no-color", false, "no colour in text output (also: NO_COLOR)")
+	fs.StringVar(&c.config, "config", "", "project file to use (default: authtui.toml here or in a parent directory)")
+	fs.StringVar(&c.environment, "environment", "", "environment of the project to use: development (local), preview, production, compose (default: the project file's, else development)")
 	// A file named on the command line that cannot be read is the caller's
 	// mistake: exit 2 before any work, for every command. The default
 	// .env and .env.local, found by looking, stay findings (exit 1).
@@ -62,13 +77,78 @@ func (c *common) register(fs *flag.FlagSet) {
 					return usagef("--env-file %s: %v", p, err)
 				}
 			}
-			return nil
+			return c.buildPlan(fc.a)
 		})
 	}
 }
 
-// loadSources reads the env sources the flags name.
+// buildPlan finds the project: with --env-file only a project file named
+// by --config or found upward (for its declared URLs); without, also the
+// services discovered under its root. A project file that cannot be read
+// is the caller's to fix: a usage error naming line and column.
+func (c *common) buildPlan(a *app) error {
+	if c.config != "" {
+		if _, err := os.Stat(c.resolvePath(a, c.config)); err != nil {
+			return usagef("--config %s: %v", c.config, errNoPath(err))
+		}
+	}
+	plan, err := project.Build(project.Options{Dir: a.dir, Config: c.config})
+	if err != nil {
+		return usagef("%v", err)
+	}
+	switch c.environment {
+	case "local":
+		c.environment = discover.EnvDevelopment
+	case "", discover.EnvDevelopment, discover.EnvPreview, discover.EnvProduction, discover.EnvCompose:
+	default:
+		return usagef("--environment %q: use development (or local), preview, production or compose", c.environment)
+	}
+	if len(c.envFiles) > 0 && plan.File == "" {
+		return nil // the sources are named: nothing to discover
+	}
+	c.plan = plan
+	return nil
+}
+
+func (c *common) resolvePath(a *app, p string) string {
+	if a.dir != "" && !filepath.IsAbs(p) {
+		return filepath.Join(a.dir, p)
+	}
+	return p
+}
+
+// discovered says the sources come from the project (no --env-file) and
+// the project has some.
+func (c *common) discovered() bool {
+	return len(c.envFiles) == 0 && c.plan != nil && !c.plan.Empty()
+}
+
+// env is the project environment the command works in.
+func (c *common) env() string {
+	if c.environment != "" {
+		return c.environment
+	}
+	if c.plan != nil {
+		return c.plan.Environment()
+	}
+	return ""
+}
+
+// declared is what the project file says, for probe.Resolve.
+func (c *common) declared() probe.Declared {
+	if c.plan == nil {
+		return probe.Declared{}
+	}
+	return c.plan.Declared()
+}
+
+// loadSources reads the env sources: the files --env-file names, else
+// the project's services in its environment, else .env and .env.local
+// here.
 func (c *common) loadSources(a *app) ([]probe.Source, finding.List) {
+	if c.discovered() {
+		return c.plan.Sources(c.env(), a.environ)
+	}
 	return probe.LoadSources(probe.SourceOptions{EnvFiles: c.envFiles, Dir: a.dir, Environ: a.environ})
 }
 

@@ -67,7 +67,7 @@ func (l *loginFlags) password(a *app) (string, error) {
 // command works from.
 func resolve(a *app, c *common, d *dbFlags, l *loginFlags) (probe.Config, finding.List) {
 	sources, loadFs := c.loadSources(a)
-	f := probe.Flags{DatabaseURL: d.url, Timeout: d.timeout}
+	f := probe.Flags{DatabaseURL: d.url, Timeout: d.timeout, Declared: c.declared()}
 	if l != nil {
 		f.BaseURL, f.Origin, f.APIURL = l.baseURL, l.origin, l.apiURL
 	}

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+
+	"golang.org/x/term"
 )
 
 // version is set by the Makefile (-ldflags "-X main.version=…"); a plain
@@ -47,6 +49,7 @@ func commands() []command {
 		{"login", "test sign-in against the auth service, following the session step by step", runLogin},
 		{"sessions", "list BetterAuth sessions, newest first (read-only)", runSessions},
 		{"db", "check the database: reachability, latency, TLS, schema", runDB},
+		{"init", "discover the project's services and write authtui.toml", runInit},
 		{"version", "print the version", func(a *app, _ []string) (int, error) {
 			fmt.Fprintln(a.stdout, versionString())
 			return exitOK, nil
@@ -78,10 +81,9 @@ func main() {
 	os.Exit(a.main(os.Args[1:]))
 }
 
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
+// isTerminal asks the terminal driver: a character device is not enough
+// (/dev/null is one, and `< /dev/null` must not count as a person).
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 func (a *app) main(args []string) int {
 	if len(args) == 0 || (len(args[0]) > 1 && args[0][0] == '-' && !isHelpOrVersion(args[0])) {

@@ -2,6 +2,11 @@ package main
 
 import (
 	"io"
+	"sort"
+
+	"github.com/authtui/authtui/internal/probe/discover"
+	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/project"
 
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/report"
@@ -20,7 +25,14 @@ Example:
 	if code, err := parseNoArgs(fs, args); err != nil || code >= 0 {
 		return max(code, 0), err
 	}
+	if c.discovered() {
+		return secretsOfProject(a, &c)
+	}
 	sources, loadFindings := c.loadSources(a)
+	if len(sources) == 0 {
+		// Nothing at all: "No findings" would read as a clean bill.
+		return exitUsage, usagef("nothing to compare: no service with env files under %s, no .env or .env.local here, and no BetterAuth variable in the environment; pass --env-file FILE (repeatable) or write a project file with 'authtui init'", dirLabel(a))
+	}
 	rep := probe.CheckSecrets(sources)
 	rep.Findings = append(loadFindings, rep.Findings...)
 	if c.json {
@@ -28,6 +40,54 @@ Example:
 	}
 	writeSecretsText(a.stdout, newStyle(c.colors(a)), rep, true)
 	return exitFor(rep.Findings), nil
+}
+
+// projectSecrets is the JSON of `authtui secrets` on a discovered project.
+type projectSecrets struct {
+	Project      *project.Plan                  `json:"project"`
+	Environment  string                         `json:"environment"`
+	Environments map[string]probe.SecretsReport `json:"environments"`
+	Findings     finding.List                   `json:"findings"`
+}
+
+// secretsOfProject compares the project's services within each
+// environment: what each would really run with, and which file to edit.
+func secretsOfProject(a *app, c *common) (int, error) {
+	all, fs := c.plan.AllSources()
+	role := map[string]discover.Role{}
+	for _, s := range c.plan.Services {
+		role[s.Name] = s.Role
+	}
+	// The auth service is the reference each environment is compared to.
+	sort.SliceStable(all, func(i, j int) bool {
+		return role[all[i].Service] == discover.RoleAuth && role[all[j].Service] != discover.RoleAuth
+	})
+	reports, cmp := discover.Compare(all)
+	fs = append(fs, cmp...)
+	env := c.env()
+	if c.json {
+		return exitFor(fs), writeJSON(a.stdout, projectSecrets{Project: c.plan, Environment: env, Environments: reports, Findings: fs})
+	}
+	bs := []report.Block{report.Project(c.plan, env), report.Matrix(all, reports)}
+	if rep, ok := reports[env]; ok {
+		detail := report.Secrets(rep)
+		for i := range detail {
+			if detail[i].Title != "" {
+				detail[i].Title += " in " + env
+			}
+		}
+		bs = append(bs, detail...)
+	}
+	bs = append(bs, report.Findings(fs))
+	report.Text(a.stdout, bs, newStyle(c.colors(a)).reportText())
+	return exitFor(fs), nil
+}
+
+func dirLabel(a *app) string {
+	if a.dir == "" {
+		return "the working directory"
+	}
+	return a.dir
 }
 
 // writeSecretsText prints the secrets report, and its findings unless a

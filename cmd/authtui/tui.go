@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/login"
 	"github.com/authtui/authtui/internal/ui"
 )
@@ -69,6 +70,13 @@ Example:
 		Timeout: d.timeout, NoColor: c.noColor || a.getenv("NO_COLOR") != "",
 		Version: versionString(),
 	}
+	if c.discovered() {
+		// The project's services in its environment, labelled by service.
+		plan, env, environ := c.plan, c.env(), a.environ
+		cfg.LoadSources = func() ([]probe.Source, finding.List) { return plan.Sources(env, environ) }
+		cfg.EnvFiles = plan.Files()
+	}
+	cfg.Declared = c.declared()
 	if l.email != "" && l.passwordEnv != "" {
 		cfg.Login.Password = a.getenv(l.passwordEnv)
 	}

@@ -29,6 +29,28 @@ type Flags struct {
 	APIURL      string
 	DatabaseURL string
 	Timeout     time.Duration
+	// Declared are the values a project file (authtui.toml) declares:
+	// below the flags, above the env sources.
+	Declared Declared
+}
+
+// Declared is what a project file says; File labels where ("authtui.toml").
+type Declared struct {
+	File        string
+	BaseURL     string
+	Origin      string
+	APIURL      string
+	DatabaseURL string
+	// DatabaseURLVar names the variable that holds the database URL in
+	// the env sources, when it is not DATABASE_URL.
+	DatabaseURLVar string
+}
+
+func (d Declared) setting(v, key string) Setting {
+	if v = strings.TrimSpace(v); v == "" {
+		return Setting{}
+	}
+	return Setting{Value: v, From: key + " in " + d.File}
 }
 
 // Config is the one resolved configuration every command, the check
@@ -53,12 +75,25 @@ func Resolve(f Flags, sources []Source, getenv func(string) string) Config {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
+	d := f.Declared
 	c.BaseURL = pick(f.BaseURL, "--base-url", sources, BaseURLVars)
+	if b := d.setting(d.BaseURL, "base_url"); b.Set() && !c.BaseURL.FromFlag() {
+		c.BaseURL = b
+	}
 	c.APIURL = Setting{Value: strings.TrimSpace(f.APIURL)}
 	if c.APIURL.Set() {
 		c.APIURL.From = "--api-url"
+	} else {
+		c.APIURL = d.setting(d.APIURL, "api_url")
 	}
-	c.DatabaseURL = pick(f.DatabaseURL, "--database-url", sources, []string{"DATABASE_URL"})
+	dbVars := []string{"DATABASE_URL"}
+	if v := strings.TrimSpace(d.DatabaseURLVar); v != "" {
+		dbVars = []string{v}
+	}
+	c.DatabaseURL = pick(f.DatabaseURL, "--database-url", sources, dbVars)
+	if !c.DatabaseURL.FromFlag() && d.DatabaseURL != "" {
+		c.DatabaseURL = d.setting(d.DatabaseURL, "database_url")
+	}
 	if !c.DatabaseURL.Set() {
 		if v := strings.TrimSpace(getenv("DATABASE_URL")); v != "" {
 			c.DatabaseURL = Setting{Value: v, From: "DATABASE_URL in the environment"}
@@ -67,6 +102,8 @@ func Resolve(f Flags, sources []Source, getenv func(string) string) Config {
 	switch {
 	case strings.TrimSpace(f.Origin) != "":
 		c.Origin = Setting{Value: strings.TrimRight(strings.TrimSpace(f.Origin), "/"), From: "--origin"}
+	case d.Origin != "":
+		c.Origin = d.setting(strings.TrimRight(d.Origin, "/"), "origins")
 	case c.BaseURL.Set():
 		if u, err := url.Parse(c.BaseURL.Value); err == nil && u.Host != "" {
 			c.Origin = Setting{Value: u.Scheme + "://" + u.Host, From: "the base URL's origin"}

@@ -307,3 +307,12 @@ func (s Source) FirstSet(names []string) (name, value string, ok bool) {
 	}
 	return "", "", false
 }
+
+// EnvironSource is the process environment as a source, when it sets a
+// BetterAuth variable (as LoadSources adds it).
+func EnvironSource(environ []string) (Source, bool) {
+	if s := fromEnviron(environ); s != nil {
+		return *s, true
+	}
+	return Source{}, false
+}

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -212,4 +213,40 @@ func GroupAlive(t testing.TB, pgid int) bool {
 		}
 	}
 	return false
+}
+
+// CopyProject copies testdata/projects/<name> to a temporary directory and
+// returns it, renaming each gitignore to .gitignore on the way (a real
+// .gitignore there would make this repository ignore the fixture's own
+// env files; see testdata/projects/README.md).
+func CopyProject(t testing.TB, name string) string {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(root, "testdata", "projects", name)
+	dst := t.TempDir()
+	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		out := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(out, 0o755)
+		}
+		if d.Name() == "gitignore" {
+			out = filepath.Join(filepath.Dir(out), ".gitignore")
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(out, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/database"
+	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/login"
 )
 
@@ -18,6 +19,13 @@ type Config struct {
 	EnvFiles []string // --env-file; empty means .env and .env.local in Dir
 	Dir      string
 	Environ  []string // the process environment, for the `env` source
+
+	// LoadSources, when set, reads the sources instead of EnvFiles (a
+	// discovered project: its services in one environment); EnvFiles
+	// then lists the files it reads, for change polling.
+	LoadSources func() ([]probe.Source, finding.List)
+	// Declared are the project file's values, below the flags.
+	Declared probe.Declared
 
 	Database    database.Options // URL: --database-url only; DATABASE_URL of the env files arrives with SecretsLoadedMsg
 	AllowWrites bool
@@ -56,8 +64,16 @@ func (c *Config) defaults() {
 func (c *Config) flags() probe.Flags {
 	return probe.Flags{
 		BaseURL: c.Login.BaseURL, Origin: c.Login.Origin, APIURL: c.Login.APIURL,
-		DatabaseURL: c.Database.URL, Timeout: c.Timeout,
+		DatabaseURL: c.Database.URL, Timeout: c.Timeout, Declared: c.Declared,
 	}
+}
+
+// sources reads the env sources the console works from.
+func (c *Config) sources() ([]probe.Source, finding.List) {
+	if c.LoadSources != nil {
+		return c.LoadSources()
+	}
+	return probe.LoadSources(probe.SourceOptions{EnvFiles: c.EnvFiles, Dir: c.Dir, Environ: c.Environ})
 }
 
 // getenv reads the process environment the console was started with.

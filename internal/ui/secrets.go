@@ -118,7 +118,7 @@ func (p *secretsPane) loadCmd() tea.Cmd {
 	seq := p.seq.next()
 	return func() tea.Msg {
 		sig := fileSig(files)
-		sources, load := probe.LoadSources(probe.SourceOptions{EnvFiles: cfg.EnvFiles, Dir: cfg.Dir, Environ: cfg.Environ})
+		sources, load := cfg.sources()
 		msg := secretsLoadMsg{seq: seq, sig: sig, load: load}
 		msg.Sources = sources
 		msg.Report = probe.CheckSecrets(sources)

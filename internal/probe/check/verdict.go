@@ -620,7 +620,7 @@ func configRule(f *facts) (Verdict, bool) {
 		}
 		msg := g.Message
 		if f.ran && (f.accepted(login.StepGetCookie) || f.accepted(login.StepGetBearer)) {
-			msg = "The tested path works, but: " + msg
+			msg = "The tested path works, but not everything does: " + msg
 		}
 		return verdictFrom(g, msg), true
 	}

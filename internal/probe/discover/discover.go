@@ -45,7 +45,11 @@ const (
 	EnvProduction  = "production"
 	EnvPreview     = "preview"
 	EnvDevelopment = "development"
-	EnvLocal       = "local" // a service without per-mode files: .env.local > .env
+	// EnvLocal is what a service without per-mode files runs with on a
+	// developer's machine (.env.local > .env): the same environment as
+	// Next.js's development mode, so the services that run side by side
+	// locally are compared together.
+	EnvLocal = EnvDevelopment
 )
 
 // Options bound the walk.
@@ -60,6 +64,13 @@ type Project struct {
 	Services []Service `json:"services"`
 	Skipped  []Skip    `json:"skipped"`
 	Entries  int       `json:"entries"` // directory entries examined
+	// Others are the directories holding sources that are not env files
+	// (.dev.vars, wrangler.toml, a compose file, .envrc), with those
+	// files' names.
+	Others map[string][]string `json:"other_sources,omitempty"`
+	// Unresolved are the sources Sources left out of the comparison, as
+	// "label: why" (their secret is not in any file authtui can read).
+	Unresolved []string `json:"unresolved,omitempty"`
 }
 
 // Service is one directory that runs code: an auth service or a consumer.
@@ -106,6 +117,7 @@ var templates = map[string]bool{".env.example": true, ".env.sample": true, ".env
 type dirInfo struct {
 	rel      string // slash path
 	manifest map[string]bool
+	others   []string // names of the non-env-file sources present
 	envFiles []string // names, including .vercel/ ones as ".vercel/<name>"
 }
 
@@ -130,6 +142,12 @@ func Walk(root string, o Options) (*Project, error) {
 	w.dir(".", 0, nil)
 	p := &Project{Root: abs, Entries: w.entries}
 	for _, d := range w.dirs {
+		if len(d.others) > 0 {
+			if p.Others == nil {
+				p.Others = map[string][]string{}
+			}
+			p.Others[d.rel] = d.others
+		}
 		if s, ok := w.service(d); ok {
 			p.Services = append(p.Services, s)
 		}
@@ -223,6 +241,9 @@ func (w *walker) dir(rel string, depth int, ps []gitignore.Pattern) {
 			d.envFiles = append(d.envFiles, name)
 		case manifests[name]:
 			d.manifest[name] = true
+			if otherSources[name] {
+				d.others = append(d.others, name)
+			}
 		}
 	}
 	w.dirs = append(w.dirs, d)
@@ -230,7 +251,14 @@ func (w *walker) dir(rel string, depth int, ps []gitignore.Pattern) {
 
 var manifests = map[string]bool{
 	"package.json": true, "pyproject.toml": true, "requirements.txt": true, "go.mod": true,
-	"wrangler.toml": true, ".dev.vars": true, "docker-compose.yml": true, "compose.yaml": true, ".envrc": true,
+	"wrangler.toml": true, ".dev.vars": true, ".envrc": true,
+	"docker-compose.yml": true, "docker-compose.yaml": true, "compose.yaml": true, "compose.yml": true,
+}
+
+// otherSources are the manifests ReadExtras reads as sources.
+var otherSources = map[string]bool{
+	"wrangler.toml": true, ".dev.vars": true, ".envrc": true,
+	"docker-compose.yml": true, "docker-compose.yaml": true, "compose.yaml": true, "compose.yml": true,
 }
 
 func isEnvName(name string) bool {
@@ -359,7 +387,7 @@ func environments(st Stack, rel string, names []string) []Env {
 	}
 	add(EnvProduction, pick(".vercel/.env.production.local", ".env.production", ".env"), ".vercel/.env.production.local", ".env.production")
 	add(EnvPreview, pick(".vercel/.env.preview.local", ".env"), ".vercel/.env.preview.local")
-	add(EnvLocal, pick(".env.local", ".env"), ".env.local", ".env")
+	add(EnvDevelopment, pick(".env.local", ".env"), ".env.local", ".env")
 	return envs
 }
 

@@ -2,44 +2,17 @@ package discover
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/authtui/authtui/internal/testenv"
+
 	"github.com/authtui/authtui/internal/probe/finding"
 )
 
-// copyProject copies testdata/projects/<name> to a temporary directory,
-// renaming each gitignore to .gitignore (see testdata/projects/README.md).
-func copyProject(t testing.TB, name string) string {
-	t.Helper()
-	src := filepath.Join("..", "..", "..", "testdata", "projects", name)
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		out := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(out, 0o755)
-		}
-		if d.Name() == "gitignore" {
-			out = filepath.Join(filepath.Dir(out), ".gitignore")
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(out, data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
+func copyProject(t testing.TB, name string) string { return testenv.CopyProject(t, name) }
 
 func write(t testing.TB, root, rel, content string) {
 	t.Helper()
@@ -102,7 +75,7 @@ func TestTwoServiceLayout(t *testing.T) {
 		t.Fatalf("no mismatch: %+v", findings)
 	}
 	for _, f := range findings {
-		if f.ID == finding.SecretMismatch && !strings.Contains(f.Message, "In local") {
+		if f.ID == finding.SecretMismatch && !strings.Contains(f.Message, "In development") {
 			t.Errorf("mismatch not placed in its environment: %s", f.Message)
 		}
 	}
@@ -269,5 +242,46 @@ func BenchmarkWalk50k(b *testing.B) {
 		if _, err := Walk(root, Options{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Sources that are not env files join the comparison: a Worker's local
+// secret from .dev.vars, compose services as services of their own. A
+// deployed Worker's secrets are not in any file (wrangler secret put):
+// that is never reported as a missing secret.
+func TestOtherSourcesCompared(t *testing.T) {
+	root := copyProject(t, "workers")
+	p, err := Walk(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcs, fs := p.Sources()
+	_, cmp := Compare(srcs)
+	fs = append(fs, cmp...)
+	if fs.Has(finding.SecretMissing) {
+		t.Errorf("a deployed Worker's secret reported missing: %+v", fs)
+	}
+	if len(srcs) != 1 || srcs[0].Env != EnvDevelopment || srcs[0].Source.Label != "auth-worker (.dev.vars)" {
+		t.Errorf("worker sources: %+v", srcs)
+	}
+	if len(p.Unresolved) != 2 || !strings.Contains(p.Unresolved[0], "wrangler secret put") {
+		t.Errorf("not compared: %v", p.Unresolved)
+	}
+
+	root = copyProject(t, "compose")
+	p, err = Walk(root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srcs, _ = p.Sources()
+	_, cmp = Compare(srcs)
+	var mismatch string
+	for _, f := range cmp {
+		if f.ID == finding.SecretMismatch {
+			mismatch = f.Message
+		}
+	}
+	if !strings.HasPrefix(mismatch, "In compose:") || !strings.Contains(mismatch, "auth (docker-compose.yml#auth)") || !strings.Contains(mismatch, "api (docker-compose.yml#api)") {
+		t.Errorf("compose services not compared: %q", mismatch)
 	}
 }

@@ -2,6 +2,7 @@ package discover
 
 import (
 	"fmt"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -51,44 +52,171 @@ type EnvSource struct {
 	Source  probe.Source
 	// From names, per variable, the file that sets it.
 	From map[string]string
+	// Unresolved are variables whose value is a reference (${NAME}).
+	Unresolved []string
+
+	onlyWrangler bool // every value comes from wrangler.toml
 }
 
 // Sources is every service in every environment it has, as probe
 // sources labelled "service (file)", the file being the one that sets the
-// secret (else the environment's winning file).
+// secret (else the environment's winning file). Sources that are not env
+// files join their service's environment above its env files, in the
+// order the tools apply them: direnv's exports (.envrc) reach the process
+// before any dotenv loader, which never overrides them; `wrangler dev`
+// puts .dev.vars over wrangler.toml's [vars]. Compose services are
+// services of their own. A source whose secret is only a reference
+// (${BETTER_AUTH_SECRET}, passed in by the shell) is not compared: it is
+// listed in Unresolved instead of reported as having no secret.
 func (p *Project) Sources() ([]EnvSource, finding.List) {
-	var out []EnvSource
 	var fs finding.List
+	type key struct{ service, env string }
+	extras := map[key][]Extra{}
+	var extraOrder []key
+	dirs := make([]string, 0, len(p.Others))
+	for d := range p.Others {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	for _, dir := range dirs {
+		ex, err := ReadExtras(p.Root, dir, p.Others[dir])
+		if err != nil {
+			fs.Add(finding.EnvFileUnreadable, dir, "cannot use every source in %s: %v", dir, err)
+		}
+		for _, e := range ex {
+			k := key{e.Service, e.Env}
+			if k.service == "" {
+				k.service = p.serviceAt(dir)
+			}
+			if _, ok := extras[k]; !ok {
+				extraOrder = append(extraOrder, k)
+			}
+			extras[k] = append(extras[k], e)
+		}
+	}
+	var out []EnvSource
+	used := map[key]bool{}
 	for _, s := range p.Services {
 		for _, e := range s.Envs {
 			vals, efs := p.Effective(e)
 			fs = append(fs, efs...)
-			src := probe.Source{Vars: map[string]string{}}
-			from := map[string]string{}
-			for k, v := range vals {
-				src.Vars[k] = v.Value
-				from[k] = v.File
-			}
-			file := ""
-			for _, name := range probe.SecretVars {
-				if f, ok := from[name]; ok {
-					file = f
-					break
-				}
-			}
-			if file == "" && len(e.Files) > 0 {
-				file = e.Files[0]
-			}
-			src.Label = fmt.Sprintf("%s (%s)", s.Name, file)
-			out = append(out, EnvSource{Service: s.Name, Env: e.Name, Source: src, From: from})
+			k := key{s.Name, e.Name}
+			used[k] = true
+			out = append(out, p.envSource(s.Name, e.Name, vals, extras[k], e.Files))
 		}
 	}
-	return out, fs
+	for _, k := range extraOrder {
+		if !used[k] {
+			out = append(out, p.envSource(k.service, k.env, map[string]Value{}, extras[k], nil))
+		}
+	}
+	var kept []EnvSource
+	for _, s := range out {
+		if why := s.notCompared(); why != "" {
+			p.Unresolved = append(p.Unresolved, s.Source.Label+" in "+s.Env+": "+why)
+			continue
+		}
+		kept = append(kept, s)
+	}
+	return kept, fs
+}
+
+// extraRank orders other sources over env files: the lower, the stronger.
+var extraRank = map[string]int{KindEnvrc: 0, KindDevVars: 1, KindWrangler: 2, KindCompose: 3}
+
+func (p *Project) envSource(service, env string, vals map[string]Value, ex []Extra, files []string) EnvSource {
+	sort.SliceStable(ex, func(i, j int) bool { return extraRank[ex[i].Kind] < extraRank[ex[j].Kind] })
+	merged := map[string]Value{}
+	unresolved := map[string]bool{}
+	for _, e := range ex {
+		for k, v := range e.Vars {
+			if _, set := merged[k]; !set {
+				merged[k] = Value{Value: v, File: e.File}
+			}
+		}
+		for _, u := range e.Unresolved {
+			if _, set := merged[u]; !set {
+				unresolved[u] = true
+			}
+		}
+	}
+	for k, v := range vals {
+		if _, set := merged[k]; !set {
+			merged[k] = v
+			delete(unresolved, k)
+		}
+	}
+	src := probe.Source{Vars: map[string]string{}}
+	from := map[string]string{}
+	for k, v := range merged {
+		src.Vars[k] = v.Value
+		from[k] = v.File
+	}
+	file := ""
+	for _, name := range probe.SecretVars {
+		if f, ok := from[name]; ok {
+			file = f
+			break
+		}
+	}
+	switch {
+	case file != "":
+	case len(files) > 0:
+		file = files[0]
+	case len(ex) > 0:
+		file = ex[0].File
+	}
+	src.Label = fmt.Sprintf("%s (%s)", service, file)
+	var un []string
+	for u := range unresolved {
+		un = append(un, u)
+	}
+	sort.Strings(un)
+	only := len(files) == 0 && len(ex) > 0
+	for _, e := range ex {
+		only = only && e.Kind == KindWrangler
+	}
+	return EnvSource{Service: service, Env: env, Source: src, From: from, Unresolved: un, onlyWrangler: only}
+}
+
+// notCompared says why a source without a secret value must not be
+// compared (it would be reported as having none, which is not known):
+// its secret is a reference the shell fills in, or it is a deployed
+// Worker's, whose secrets `wrangler secret put` keeps outside every file.
+func (s EnvSource) notCompared() string {
+	if _, _, ok := s.Source.FirstSet(probe.SecretVars); ok {
+		return ""
+	}
+	for _, u := range s.Unresolved {
+		for _, v := range probe.SecretVars {
+			if u == v {
+				return u + " is a ${…} reference the shell fills in"
+			}
+		}
+	}
+	if s.Env != EnvDevelopment && s.onlyWrangler {
+		return "a deployed Worker's secrets are set with `wrangler secret put`, not in wrangler.toml"
+	}
+	return ""
+}
+
+// serviceAt names the service whose directory is dir, else the
+// directory itself.
+func (p *Project) serviceAt(dir string) string {
+	for _, s := range p.Services {
+		if s.Dir == dir {
+			return s.Name
+		}
+	}
+	if dir == "." {
+		return "root"
+	}
+	return path.Base(dir)
 }
 
 // EnvNames lists the environments any service has, in display order.
 func EnvNames(srcs []EnvSource) []string {
-	order := map[string]int{EnvProduction: 0, EnvPreview: 1, EnvDevelopment: 2, EnvLocal: 3}
+	order := map[string]int{EnvProduction: 0, EnvPreview: 1, EnvDevelopment: 2, EnvCompose: 3}
 	seen := map[string]bool{}
 	var out []string
 	for _, s := range srcs {
@@ -179,7 +307,7 @@ func crossCheck(srcs []EnvSource, reports map[string]probe.SecretsReport) findin
 				if !ok || fb == fa {
 					continue
 				}
-				for _, other := range []string{EnvProduction, EnvPreview, EnvDevelopment, EnvLocal} {
+				for _, other := range []string{EnvProduction, EnvPreview, EnvDevelopment} {
 					if other == env || fp[[2]string{b, other}] != fa {
 						continue
 					}
