@@ -60,6 +60,9 @@ Examples:
 	}
 
 	sources, fsLoad := c.loadSources(a)
+	if prefix == "" {
+		prefix = c.cookiePrefix()
+	}
 	secrets := probe.CheckSecrets(sources)
 	if baseURL == "" {
 		for _, s := range secrets.Sources {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/authtui/authtui/internal/probe/discover"
 	"github.com/authtui/authtui/internal/probe/project"
+	"github.com/authtui/authtui/internal/probe/textsafe"
 
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/finding"
@@ -229,4 +230,40 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		}
 	}
 	return pos, nil
+}
+
+// untestedAPIs says which declared API endpoints a run did not test: the
+// login flow tests one (the first declared, or --api-url).
+func (c *common) untestedAPIs(cfg probe.Config) []string {
+	if c.plan == nil {
+		return nil
+	}
+	var out []string
+	for _, s := range c.plan.Services {
+		if s.APIURL != "" && strings.TrimSpace(s.APIURL) != cfg.APIURL.Value {
+			out = append(out, fmt.Sprintf("api_url of %s in %s (one API is tested per run: pass --api-url %s to test it)", s.Name, project.FileName, textsafe.URL(s.APIURL)))
+		}
+	}
+	return out
+}
+
+// otherEnvFindings are what comparing the project's services finds in the
+// environments the run does not use (Preview holding Production's
+// secret while development works): evidence the verdict must weigh, or a
+// healthy run in one environment would read as a healthy project.
+func (c *common) otherEnvFindings() finding.List {
+	if !c.discovered() {
+		return nil
+	}
+	_, _, fs := c.plan.Compare()
+	return project.OtherEnvs(fs, c.env())
+}
+
+// cookiePrefix is the project file's cookie_prefix, for a --cookie-prefix
+// left empty.
+func (c *common) cookiePrefix() string {
+	if c.plan == nil {
+		return ""
+	}
+	return c.plan.Settings.CookiePrefix
 }

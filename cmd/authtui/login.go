@@ -67,11 +67,14 @@ func (l *loginFlags) password(a *app) (string, error) {
 // command works from.
 func resolve(a *app, c *common, d *dbFlags, l *loginFlags) (probe.Config, finding.List) {
 	sources, loadFs := c.loadSources(a)
+	if l != nil && l.cookiePrefix == "" {
+		l.cookiePrefix = c.cookiePrefix()
+	}
 	f := probe.Flags{DatabaseURL: d.url, Timeout: d.timeout, Declared: c.declared()}
 	if l != nil {
 		f.BaseURL, f.Origin, f.APIURL = l.baseURL, l.origin, l.apiURL
 	}
-	return probe.Resolve(f, sources, a.getenv), loadFs
+	return probe.Resolve(f, sources, a.getenv), append(loadFs, c.otherEnvFindings()...)
 }
 
 // checkOptions turns the flags into the pipeline's options, asking for
@@ -293,6 +296,10 @@ Example:
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	st := newStyle(c.colors(a))
+	if c.discovered() && !c.json && !o.markdown {
+		// What the run works from, before anything it found.
+		report.Text(a.stdout, []report.Block{report.Project(c.plan, c.env(), c.plan.NotCompared())}, st.reportText())
+	}
 	loginStarted := false
 	rep := runPipeline(ctx, opts, func(e check.Event) {
 		if c.json || o.markdown {
@@ -310,6 +317,7 @@ Example:
 			loginStarted = true
 		}
 	})
+	rep.Skipped = append(rep.Skipped, c.untestedAPIs(cfg)...)
 	switch {
 	case c.json:
 		return exitOf(rep), writeJSON(a.stdout, rep)

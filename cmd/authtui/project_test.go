@@ -138,3 +138,31 @@ func TestProjectFileErrors(t *testing.T) {
 		t.Errorf("nothing found: %d %s", r.code, r.stderr)
 	}
 }
+
+// A project whose development environment is fine but whose Preview
+// holds Production's secret: check (development by default) must not
+// call that healthy. The verdict names the crossed environment; the
+// secrets matrix shows it.
+func TestCheckWeighsOtherEnvironments(t *testing.T) {
+	root := testenv.CopyProject(t, "next-monorepo")
+	r := runProject(t, root, nil, "", false, "check", "--json")
+	var rep struct {
+		Verdict struct{ ID string } `json:"verdict"`
+		Healthy bool                `json:"healthy"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("%v\n%s%s", err, r.stdout, r.stderr)
+	}
+	if r.code != exitFound || rep.Healthy || rep.Verdict.ID != "environment-crossed" {
+		t.Errorf("check: exit %d, healthy %v, verdict %q", r.code, rep.Healthy, rep.Verdict.ID)
+	}
+	sec := runProject(t, root, nil, "", false, "secrets")
+	for _, want := range []string{"SERVICE  PRODUCTION      PREVIEW         DEVELOPMENT", "✗ 3fbb80c56193", "environment-crossed"} {
+		if !strings.Contains(sec.stdout, want) {
+			t.Errorf("secrets lacks %q:\n%s", want, sec.stdout)
+		}
+	}
+	if r := runProject(t, root, nil, "", false, "secrets", "--environment", "staging"); r.code != exitUsage {
+		t.Errorf("--environment staging: exit %d", r.code)
+	}
+}

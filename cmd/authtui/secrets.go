@@ -2,9 +2,7 @@ package main
 
 import (
 	"io"
-	"sort"
 
-	"github.com/authtui/authtui/internal/probe/discover"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/project"
 
@@ -53,22 +51,12 @@ type projectSecrets struct {
 // secretsOfProject compares the project's services within each
 // environment: what each would really run with, and which file to edit.
 func secretsOfProject(a *app, c *common) (int, error) {
-	all, fs := c.plan.AllSources()
-	role := map[string]discover.Role{}
-	for _, s := range c.plan.Services {
-		role[s.Name] = s.Role
-	}
-	// The auth service is the reference each environment is compared to.
-	sort.SliceStable(all, func(i, j int) bool {
-		return role[all[i].Service] == discover.RoleAuth && role[all[j].Service] != discover.RoleAuth
-	})
-	reports, cmp := discover.Compare(all)
-	fs = append(fs, cmp...)
+	all, reports, fs := c.plan.Compare()
 	env := c.env()
 	if c.json {
 		return exitFor(fs), writeJSON(a.stdout, projectSecrets{Project: c.plan, Environment: env, Environments: reports, Findings: fs})
 	}
-	bs := []report.Block{report.Project(c.plan, env), report.Matrix(all, reports)}
+	bs := []report.Block{report.Project(c.plan, env, c.plan.NotCompared()), report.Matrix(all, reports)}
 	if rep, ok := reports[env]; ok {
 		detail := report.Secrets(rep)
 		for i := range detail {

@@ -15,6 +15,8 @@ import (
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/login"
+	"github.com/authtui/authtui/internal/probe/project"
+	"github.com/authtui/authtui/internal/report"
 	"github.com/authtui/authtui/internal/ui"
 )
 
@@ -74,9 +76,17 @@ Example:
 		// The project's services in its environment, labelled by service.
 		plan, env, environ := c.plan, c.env(), a.environ
 		cfg.LoadSources = func() ([]probe.Source, finding.List) { return plan.Sources(env, environ) }
+		cfg.Matrix = func() (report.Block, finding.List) {
+			all, reports, fs := plan.Compare()
+			return report.Matrix(all, reports), project.OtherEnvs(fs, env)
+		}
 		cfg.EnvFiles = plan.Files()
+		cfg.Environment = env
 	}
 	cfg.Declared = c.declared()
+	if cfg.Login.CookiePrefix == "" {
+		cfg.Login.CookiePrefix = c.cookiePrefix()
+	}
 	if l.email != "" && l.passwordEnv != "" {
 		cfg.Login.Password = a.getenv(l.passwordEnv)
 	}

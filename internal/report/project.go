@@ -13,7 +13,7 @@ import (
 // compactly before the findings: one line per service with its role,
 // stack and env files in load order for the environment in use, then
 // what was skipped and why.
-func Project(p *project.Plan, env string) Block {
+func Project(p *project.Plan, env string, notCompared []string) Block {
 	b := Block{Title: "Project", Meta: Safe(p.Root, 120)}
 	if p.File != "" {
 		b.Lines = append(b.Lines, L("file", P(Safe(p.File, 200)), S("  (overrides discovery; flags override it)", Dim)))
@@ -59,9 +59,9 @@ func Project(p *project.Plan, env string) Block {
 			b.Lines = append(b.Lines, Line{Indent: 1, Spans: []Span{S("no "+env+" files (has "+strings.Join(names, ", ")+")", Warn)}})
 		}
 	}
-	if len(p.Unresolved) > 0 {
+	if len(notCompared) > 0 {
 		var us []string
-		for _, u := range p.Unresolved {
+		for _, u := range notCompared {
 			us = append(us, Safe(u, 300))
 		}
 		for _, u := range us {

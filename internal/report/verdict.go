@@ -1,7 +1,6 @@
 package report
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/authtui/authtui/internal/probe/check"
@@ -16,8 +15,9 @@ func Headline(msg string) (head, rest string) {
 	msg = strings.TrimSpace(msg)
 	cut := -1
 	for _, sep := range []string{": ", ". "} {
-		if i := strings.Index(msg, sep); i >= 12 && (cut < 0 || i < cut) {
-			cut = i
+		// A short lead ("In preview: ") is part of the headline.
+		if i := strings.Index(msg[min(12, len(msg)):], sep); i >= 0 && (cut < 0 || i+12 < cut) {
+			cut = i + 12
 		}
 	}
 	if cut < 0 {
@@ -65,20 +65,25 @@ func Verdict(v check.Verdict, healthy bool) Block {
 	if _, rest := Headline(textsafe.Clean(v.Message)); rest != "" {
 		b.Lines = append(b.Lines, Line{Indent: 1, Prose: true, Spans: []Span{P(Safe(rest, 2000))}})
 	}
-	if len(v.Evidence) > 0 {
-		b.Lines = append(b.Lines, L("", S("Evidence", Strong)))
-		for i, e := range v.Evidence {
-			if i == 8 {
-				b.Lines = append(b.Lines, Line{Indent: 1, Spans: []Span{S("… "+strconv.Itoa(len(v.Evidence)-i)+" more in --json", Dim)}})
-				break
-			}
-			step := e.Step
-			if step == "" {
-				step = "seen"
-			}
-			b.Lines = append(b.Lines, Line{Label: Clip(step, 24), Indent: 1, Spans: []Span{P(Safe(e.Seen, 200))}})
+	var ev []Line
+	for _, e := range v.Evidence {
+		if e.Seen != "" && strings.Contains(v.Message, e.Seen) {
+			continue // the reasoning above says it already
 		}
+		if len(ev) == 8 {
+			ev = append(ev, Line{Indent: 1, Spans: []Span{S("… more in --json", Dim)}})
+			break
+		}
+		step := e.Step
+		if step == "" {
+			step = "seen"
+		}
+		ev = append(ev, Line{Label: Clip(step, 24), Indent: 1, Spans: []Span{P(Safe(e.Seen, 200))}})
 	}
+	if len(ev) > 0 {
+		b.Lines = append(append(b.Lines, L("", S("Evidence", Strong))), ev...)
+	}
+
 	if len(v.Alternatives) > 0 {
 		head := "Also possible, less likely"
 		if v.Undecided {

@@ -12,6 +12,7 @@ import (
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/login"
+	"github.com/authtui/authtui/internal/report"
 )
 
 // Config is what the console was started with: the flags of `authtui check`.
@@ -24,6 +25,12 @@ type Config struct {
 	// discovered project: its services in one environment); EnvFiles
 	// then lists the files it reads, for change polling.
 	LoadSources func() ([]probe.Source, finding.List)
+	// Matrix, when set, compares the project's services across its
+	// environments (report.Matrix) with the findings of that comparison;
+	// the secrets pane shows it above the sources it works from.
+	Matrix func() (report.Block, finding.List)
+	// Environment is the project environment the sources are of.
+	Environment string
 	// Declared are the project file's values, below the flags.
 	Declared probe.Declared
 

@@ -27,8 +27,11 @@ type secretsPane struct {
 	sources []probe.Source
 	report  probe.SecretsReport
 	load    finding.List // env-file-unreadable
-	sig     string       // size+mtime of the env files at the last load
-	cursor  int
+	// matrix compares the project's services across environments (a
+	// discovered project only).
+	matrix *report.Block
+	sig    string // size+mtime of the env files at the last load
+	cursor int
 	// seq numbers loads: a reload started by a key and one started by a
 	// file change can finish in either order, and only the newest counts.
 	seq generation
@@ -41,9 +44,10 @@ type (
 	secretsPollMsg struct{ sig string }
 	secretsLoadMsg struct {
 		SecretsLoadedMsg
-		seq  generation
-		sig  string
-		load finding.List
+		seq    generation
+		sig    string
+		load   finding.List
+		matrix *report.Block
 	}
 )
 
@@ -122,6 +126,13 @@ func (p *secretsPane) loadCmd() tea.Cmd {
 		msg := secretsLoadMsg{seq: seq, sig: sig, load: load}
 		msg.Sources = sources
 		msg.Report = probe.CheckSecrets(sources)
+		if cfg.Matrix != nil {
+			// The other environments' findings are evidence for the
+			// verdict too: they join the report every pane decides from.
+			b, fs := cfg.Matrix()
+			msg.matrix = &b
+			msg.Report.Findings = append(msg.Report.Findings, fs...)
+		}
 		msg.Config = probe.Resolve(cfg.flags(), sources, cfg.getenv)
 		if c := msg.Config.BaseURL; !c.FromFlag() {
 			msg.BaseURL = c.Value
@@ -146,6 +157,7 @@ func (p *secretsPane) Update(msg tea.Msg) tea.Cmd {
 		}
 		first := !p.loaded
 		p.loaded, p.sources, p.report, p.load, p.sig = true, msg.Sources, msg.Report, msg.load, msg.sig
+		p.matrix = msg.matrix
 		p.cursor = min(p.cursor, max(0, len(p.report.Sources)-1))
 		// Re-broadcast as the public message, through the root, so every
 		// pane gets the new candidates.
@@ -273,6 +285,13 @@ func (p *secretsPane) View(w, h int) string {
 		bs = append(bs, f)
 	}
 	lines := p.st.layout(bs, w)
+	if p.matrix != nil {
+		// The project's services × environments first: the sources below
+		// are one column of it.
+		m := p.st.layout([]report.Block{*p.matrix}, w)
+		lines = append(append(m, ""), lines...)
+		sel += len(m) + 1
+	}
 	if p.focused && sel > 0 && sel < len(lines) {
 		lines[sel] = p.st.Selected.Render(fit(ansi.Strip(lines[sel]), w))
 	}

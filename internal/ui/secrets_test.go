@@ -7,6 +7,11 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/project"
+	"github.com/authtui/authtui/internal/report"
+	"github.com/authtui/authtui/internal/testenv"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -90,5 +95,36 @@ func TestSecretsSummaryNamesTheOddOneOut(t *testing.T) {
 	}
 	if strings.Contains(p.Summary(40, 8), secretA) {
 		t.Fatal("a secret in the summary")
+	}
+}
+
+// On a discovered project the pane leads with the services ×
+// environments matrix, and the other environments' findings (Preview
+// holding Production's secret) are findings of the pane, so the header's
+// verdict weighs them.
+func TestSecretsPaneShowsProjectMatrix(t *testing.T) {
+	root := testenv.CopyProject(t, "next-monorepo")
+	plan, err := project.Build(project.Options{Dir: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := plan.Environment()
+	cfg := &Config{EnvFiles: plan.Files(), Environment: env,
+		LoadSources: func() ([]probe.Source, finding.List) { return plan.Sources(env, nil) },
+		Matrix: func() (report.Block, finding.List) {
+			all, reports, fs := plan.Compare()
+			return report.Matrix(all, reports), project.OtherEnvs(fs, env)
+		}}
+	cfg.defaults()
+	p := newSecretsPane(cfg, newStyles())
+	settle(t, p.Update, p.Init(), 500*time.Millisecond)
+	v := ansi.Strip(p.View(120, 30))
+	for _, want := range []string{"Secrets by environment", "PRODUCTION", "PREVIEW", "DEVELOPMENT", "✗ 3fbb80c56193", "web (apps/web/.env.local)"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("pane lacks %q:\n%s", want, v)
+		}
+	}
+	if !p.Findings().Has(finding.EnvironmentCrossed) {
+		t.Errorf("findings: %+v", p.Findings())
 	}
 }

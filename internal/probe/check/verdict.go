@@ -607,7 +607,7 @@ func browserRule(f *facts) (Verdict, bool) {
 // alone shows. Errors only; warnings are not a verdict.
 var configOrder = []finding.ID{
 	finding.EnvFileUnreadable, finding.SecretsMalformed, finding.SecretWhitespace, finding.SecretsOrder,
-	finding.SecretMismatch, finding.SecretMissing, finding.SecretDefault, finding.TrustedOriginsSpace,
+	finding.EnvironmentCrossed, finding.SecretMismatch, finding.SecretMissing, finding.SecretDefault, finding.TrustedOriginsSpace,
 	finding.OriginSchemeMismatch, finding.SecureCookieOverHTTP, finding.DBUnreachable, finding.DBSchemaMissing,
 	finding.CookieSignerDiffers, finding.SessionNotFound, finding.SessionExpired, finding.SessionUserMissing,
 }

@@ -312,8 +312,8 @@ func crossCheck(srcs []EnvSource, reports map[string]probe.SecretsReport) findin
 						continue
 					}
 					fs.Add(finding.EnvironmentCrossed, label[[2]string{a, env}],
-						"%s's %s secret (%s, fingerprint %s) is %s's %s secret, not its %s one (%s): %s holds another environment's values. Set %s's %s BETTER_AUTH_SECRET to the one %s uses in %s.",
-						a, env, label[[2]string{a, env}], fa, b, other, env, fb, label[[2]string{a, env}], a, env, b, env)
+						"%s's %s secret is %s's %s secret (fingerprint %s), not the %s one (%s): %s holds another environment's values. Set its BETTER_AUTH_SECRET to the one %s uses in %s.",
+						a, env, b, other, fa, env, fb, label[[2]string{a, env}], b, env)
 					break
 				}
 			}

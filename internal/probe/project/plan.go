@@ -20,9 +20,6 @@ type Plan struct {
 	Settings Settings          `json:"settings"`
 	Services []PlanService     `json:"services"`
 	Found    *discover.Project `json:"discovered"`
-	// Unresolved are the sources left out of the comparison, "label:
-	// why" (a ${…} secret, a deployed Worker's).
-	Unresolved []string `json:"unresolved,omitempty"`
 }
 
 // PlanService is one service to compare and test.
@@ -185,10 +182,15 @@ func (p *Plan) project() *discover.Project {
 // AllSources is every service in every environment, labelled
 // "service (file)".
 func (p *Plan) AllSources() ([]discover.EnvSource, finding.List) {
+	return p.project().Sources()
+}
+
+// NotCompared are the sources AllSources leaves out, as "label in env:
+// why" (a ${…} secret, a deployed Worker's).
+func (p *Plan) NotCompared() []string {
 	dp := p.project()
-	srcs, fs := dp.Sources()
-	p.Unresolved = dp.Unresolved
-	return srcs, fs
+	dp.Sources()
+	return dp.Unresolved
 }
 
 // Sources are the services in one environment as probe sources, the auth
@@ -271,4 +273,32 @@ func (p *Plan) Summary() string {
 		parts = append(parts, fmt.Sprintf("%s: %s", s.Name, s.Role))
 	}
 	return fmt.Sprintf("%d service(s) (%s) · environment %s", len(p.Services), strings.Join(parts, ", "), p.Environment())
+}
+
+// Compare compares every service within each environment (see
+// discover.Compare), the auth services first: each environment's
+// reference.
+func (p *Plan) Compare() ([]discover.EnvSource, map[string]probe.SecretsReport, finding.List) {
+	all, fs := p.AllSources()
+	role := map[string]discover.Role{}
+	for _, s := range p.Services {
+		role[s.Name] = s.Role
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		return role[all[i].Service] == discover.RoleAuth && role[all[j].Service] != discover.RoleAuth
+	})
+	reports, cmp := discover.Compare(all)
+	return all, reports, append(fs, cmp...)
+}
+
+// OtherEnvs keeps the findings of a comparison that are not about env
+// (whose sources a run reads, and raises those itself).
+func OtherEnvs(fs finding.List, env string) finding.List {
+	var out finding.List
+	for _, f := range fs {
+		if f.ID != finding.EnvFileUnreadable && !strings.HasPrefix(f.Message, "In "+env+": ") {
+			out = append(out, f)
+		}
+	}
+	return out
 }
