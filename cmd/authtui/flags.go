@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/authtui/authtui/internal/probe/discover"
+	"github.com/authtui/authtui/internal/probe/login"
 	"github.com/authtui/authtui/internal/probe/project"
-	"github.com/authtui/authtui/internal/probe/textsafe"
 
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/finding"
@@ -232,16 +232,20 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	return pos, nil
 }
 
-// untestedAPIs says which declared API endpoints a run did not test: the
-// login flow tests one (the first declared, or --api-url).
-func (c *common) untestedAPIs(cfg probe.Config) []string {
+// moreAPIs are the declared API endpoints besides the one the run tests
+// first (--api-url, or the first declared): the login flow presents the
+// session to each of them too.
+func (c *common) moreAPIs(cfg probe.Config) []login.API {
 	if c.plan == nil {
 		return nil
 	}
-	var out []string
+	var out []login.API
+	seen := map[string]bool{cfg.APIURL.Value: true}
 	for _, s := range c.plan.Services {
-		if s.APIURL != "" && strings.TrimSpace(s.APIURL) != cfg.APIURL.Value {
-			out = append(out, fmt.Sprintf("api_url of %s in %s (one API is tested per run: pass --api-url %s to test it)", s.Name, project.FileName, textsafe.URL(s.APIURL)))
+		u := strings.TrimSpace(s.APIURL)
+		if u != "" && !seen[u] {
+			seen[u] = true
+			out = append(out, login.API{Name: s.Name, URL: u})
 		}
 	}
 	return out

@@ -143,6 +143,7 @@ Examples:
 	if err != nil {
 		return exitUsage, err
 	}
+	opts.MoreAPIs = c.moreAPIs(cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	st := newStyle(c.colors(a))
@@ -293,6 +294,7 @@ Example:
 	if err != nil {
 		return exitUsage, err
 	}
+	opts.MoreAPIs = c.moreAPIs(cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	st := newStyle(c.colors(a))
@@ -317,7 +319,6 @@ Example:
 			loginStarted = true
 		}
 	})
-	rep.Skipped = append(rep.Skipped, c.untestedAPIs(cfg)...)
 	switch {
 	case c.json:
 		return exitOf(rep), writeJSON(a.stdout, rep)

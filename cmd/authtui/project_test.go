@@ -96,6 +96,11 @@ func TestTwoServiceProjectWithoutFlags(t *testing.T) {
 	if filled == string(data) {
 		t.Fatalf("init left no api_url to fill:\n%s", data)
 	}
+	// A third backend, declared by hand, that shares the auth service's
+	// secret: the flow presents the session to it too.
+	billing := batest.Start(t, batest.Options{Secret: projAuthSecret, DatabaseURL: dsn, Bearer: true})
+	filled += "\n[[services]]\nname = \"billing\"\nrole = \"api\"\ndir = \"billing\"\napi_url = \"" + billing.URL + "/api/me\"\n"
+
 	os.WriteFile(toml, []byte(filled), 0o644)
 	r := runProject(t, filepath.Join(root, "api"), env, "", false, "check", "--json", "--timeout", "5s", "--email", "test@example.com", "--password-env", "TEST_PW")
 	var rep struct {
@@ -110,6 +115,13 @@ func TestTwoServiceProjectWithoutFlags(t *testing.T) {
 	}
 	if rep.Verdict.ID != "secret-mismatch" || rep.Config.APIURL.From != "api_url in authtui.toml" {
 		t.Errorf("check with the API: verdict %q, api_url from %q", rep.Verdict.ID, rep.Config.APIURL.From)
+	}
+	status := map[string]string{}
+	for _, s := range rep.Steps {
+		status[s.Step] = s.Status
+	}
+	if status["api-cookie"] != "fail" || status["api-cookie@billing"] != "ok" || status["api-bearer@billing"] != "ok" {
+		t.Errorf("each declared API is tested: %v", status)
 	}
 	for _, secret := range []string{projAuthSecret, projAPISecret, testPass} {
 		for _, out := range []string{sec.stdout, chk.stdout, r.stdout} {

@@ -31,6 +31,9 @@ type Options struct {
 	// KeepSession leaves the test session signed in (--keep-session);
 	// by default the flow signs it out at its end.
 	KeepSession bool
+	// MoreAPIs are further declared endpoints to present the session to
+	// (a project's services with an api_url besides Config.APIURL).
+	MoreAPIs []login.API
 
 	// Database options besides the URL (taken from Config), e.g. table
 	// overrides. Pings is how many latency samples the health probe takes.
@@ -181,7 +184,7 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 		BaseURL: cfg.BaseURL.Value, Origin: cfg.Origin.Value, Email: opts.Email, Password: opts.Password,
 		APIURL: cfg.APIURL.Value, Timeout: cfg.Timeout, Candidates: rep.Secrets.Candidates,
 		CookiePrefix: opts.CookiePrefix, DB: db, Schema: schema, ReplaySession: opts.ReplaySession,
-		KeepSession: opts.KeepSession, Client: opts.Client,
+		KeepSession: opts.KeepSession, Client: opts.Client, MoreAPIs: opts.MoreAPIs,
 	}
 	if opts.NoDatabase && db == nil {
 		lo.NoDB = opts.NoDatabaseWhy

@@ -20,6 +20,16 @@ import (
 	"github.com/authtui/authtui/internal/probe/textsafe"
 )
 
+// API is a named protected endpoint of one of the user's services.
+type API struct {
+	Name string
+	URL  string
+}
+
+// APIStep is the step of another declared API, with a credential:
+// "api-cookie@billing", "api-bearer@billing".
+func APIStep(base, name string) string { return base + "@" + name }
+
 // DefaultTimeout bounds each step.
 const DefaultTimeout = 10 * time.Second
 
@@ -31,6 +41,10 @@ type Options struct {
 	Password string // never logged, never echoed
 	Origin   string // sent as Origin; default: the base URL's origin
 	APIURL   string // optional protected endpoint of the user's own backend
+	// MoreAPIs are further protected endpoints (a project's other
+	// services, each declared with an api_url), tested with the same
+	// session after APIURL, as steps of their own.
+	MoreAPIs []API
 	Timeout  time.Duration
 
 	Candidates   []probe.Candidate
@@ -185,6 +199,8 @@ type run struct {
 	// to anybody; anonDone says it was asked.
 	anon     *response
 	anonDone bool
+	// anonMore are the control answers of MoreAPIs, by URL.
+	anonMore map[string]*response
 }
 
 // future is a request started ahead of the step that judges it.
@@ -248,7 +264,7 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Result {
 	if opts.ReplaySession != "" {
 		steps = append(steps, r.stepReplay)
 	} else {
-		steps = append(steps, r.stepSignIn, r.stepGetSessionCookie, r.stepGetSessionBearer, r.stepDatabase, r.stepAPICookie, r.stepAPIBearer)
+		steps = append(steps, r.stepSignIn, r.stepGetSessionCookie, r.stepGetSessionBearer, r.stepDatabase, r.stepAPICookie, r.stepAPIBearer, r.stepMoreAPIs)
 	}
 	for _, step := range steps {
 		if ctx.Err() != nil {
@@ -291,8 +307,23 @@ func (r *run) get(key, url string, h http.Header, began time.Time) (*response, t
 // step of its own: the API steps read it.
 const stepAPIAnon = "api-anonymous"
 
-// anonAnswer is the API's answer to the control request, asked once.
-func (r *run) anonAnswer() *response {
+// anonAnswer is the API's answer to the control request, asked once per
+// endpoint.
+func (r *run) anonAnswer(apiURL string) *response {
+	if apiURL != r.opts.APIURL {
+		if r.anonMore == nil {
+			r.anonMore = map[string]*response{}
+		}
+		if a, ok := r.anonMore[apiURL]; ok {
+			return a
+		}
+		resp, _, err := r.get(stepAPIAnon+"@"+apiURL, apiURL, http.Header{"Origin": {r.opts.Origin}}, time.Now())
+		if err != nil {
+			resp = nil
+		}
+		r.anonMore[apiURL] = resp
+		return resp
+	}
 	if !r.anonDone {
 		r.anonDone = true
 		resp, _, err := r.get(stepAPIAnon, r.opts.APIURL, http.Header{"Origin": {r.opts.Origin}}, time.Now())
@@ -316,6 +347,13 @@ func (r *run) prefetchAfterSignIn() {
 		r.prefetch(StepAPICookie, r.opts.APIURL, http.Header{"Cookie": {r.cookieHeader}, "Origin": {r.opts.Origin}})
 		if r.bearer != "" {
 			r.prefetch(StepAPIBearer, r.opts.APIURL, http.Header{"Authorization": {"Bearer " + r.bearer}, "Origin": {r.opts.Origin}})
+		}
+	}
+	for _, a := range r.opts.MoreAPIs {
+		r.prefetch(stepAPIAnon+"@"+a.URL, a.URL, http.Header{"Origin": {r.opts.Origin}})
+		r.prefetch(APIStep(StepAPICookie, a.Name), a.URL, http.Header{"Cookie": {r.cookieHeader}, "Origin": {r.opts.Origin}})
+		if r.bearer != "" {
+			r.prefetch(APIStep(StepAPIBearer, a.Name), a.URL, http.Header{"Authorization": {"Bearer " + r.bearer}, "Origin": {r.opts.Origin}})
 		}
 	}
 	if r.opts.WaitDB == nil && r.opts.DB == nil {
@@ -1001,7 +1039,7 @@ func (r *run) stepAPICookie() bool {
 		r.end(StepAPICookie, titleAPICookie, t, StatusSkip, nil, "no --api-url")
 		return true
 	}
-	r.api(StepAPICookie, titleAPICookie, http.Header{"Cookie": {r.cookieHeader}}, viaCookie)
+	r.api(StepAPICookie, titleAPICookie, r.opts.APIURL, http.Header{"Cookie": {r.cookieHeader}}, viaCookie)
 	return true
 }
 
@@ -1009,7 +1047,23 @@ func (r *run) stepAPIBearer() bool {
 	if r.bearer == "" || r.opts.APIURL == "" {
 		return true
 	}
-	r.api(StepAPIBearer, titleAPIBearer, http.Header{"Authorization": {"Bearer " + r.bearer}}, viaBearer)
+	r.api(StepAPIBearer, titleAPIBearer, r.opts.APIURL, http.Header{"Authorization": {"Bearer " + r.bearer}}, viaBearer)
+	return true
+}
+
+// stepMoreAPIs presents the session to each further declared API, with
+// the cookie and with the bearer token, judged by the same rule.
+func (r *run) stepMoreAPIs() bool {
+	for _, a := range r.opts.MoreAPIs {
+		if r.ctx.Err() != nil {
+			break
+		}
+		name := textsafe.Truncate(a.Name, 40)
+		r.api(APIStep(StepAPICookie, a.Name), "API "+name+" with the cookie", a.URL, http.Header{"Cookie": {r.cookieHeader}}, viaCookie)
+		if r.bearer != "" {
+			r.api(APIStep(StepAPIBearer, a.Name), "API "+name+" with the bearer token", a.URL, http.Header{"Authorization": {"Bearer " + r.bearer}}, viaBearer)
+		}
+	}
 	return true
 }
 
@@ -1021,14 +1075,14 @@ const (
 // api presents a credential to the user's API and judges its answer
 // with the API rule. Whether a rejection is the API's fault depends on
 // get-session's verdict on the same credential (r.byVia).
-func (r *run) api(step, title string, h http.Header, via string) {
+func (r *run) api(step, title, apiURL string, h http.Header, via string) {
 	t := r.start(step, title)
 	h.Set("Origin", r.opts.Origin)
-	api := textsafe.URL(r.opts.APIURL)
-	resp, t, err := r.get(step, r.opts.APIURL, h, t)
+	api := textsafe.URL(apiURL)
+	resp, t, err := r.get(step, apiURL, h, t)
 	if !r.apiClearDone && (err == nil || sent(err)) {
 		r.apiClearDone = true
-		r.apiClear = inClear(step, r.opts.APIURL, "the API steps sent the session (its cookie or bearer token)", "your API (--api-url)")
+		r.apiClear = inClear(step, apiURL, "the API steps sent the session (its cookie or bearer token)", "your API (--api-url)")
 	}
 	clear := take(&r.apiClear)
 	if err != nil {
@@ -1046,7 +1100,7 @@ func (r *run) api(step, title string, h http.Header, via string) {
 	o.Step, o.Via = step, via
 	var unprotected *finding.Finding
 	if o.Result == Accepted {
-		if a := r.anonAnswer(); a != nil && JudgeAPI(a.status, a.header, a.body).Result == Accepted && Describe(a.status, a.header, a.body) == o.Seen {
+		if a := r.anonAnswer(apiURL); a != nil && JudgeAPI(a.status, a.header, a.body).Result == Accepted && Describe(a.status, a.header, a.body) == o.Seen {
 			// The same answer without any credential: the 2xx says
 			// nothing about the session.
 			o.Result = NotSession

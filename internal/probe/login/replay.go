@@ -171,7 +171,7 @@ func (r *run) replayAPI(acc *replayed, cookieName string) {
 		return
 	}
 	signed := r.token + "." + probe.Sign(r.token, acc.cand)
-	r.api(StepAPICookie, "Your API with the replayed cookie", http.Header{"Cookie": {replayCookie(cookieName, url.QueryEscape(signed))}}, viaCookie)
+	r.api(StepAPICookie, "Your API with the replayed cookie", r.opts.APIURL, http.Header{"Cookie": {replayCookie(cookieName, url.QueryEscape(signed))}}, viaCookie)
 
 	// The bearer plugin takes the signed token in Authorization; a server
 	// without it ignores the header and answers null. Asking get-session
@@ -209,7 +209,7 @@ func (r *run) replayAPI(acc *replayed, cookieName string) {
 	if r.ctx.Err() != nil {
 		return
 	}
-	r.api(StepAPIBearer, "Your API with the replayed bearer token", h, viaBearer)
+	r.api(StepAPIBearer, "Your API with the replayed bearer token", r.opts.APIURL, h, viaBearer)
 }
 
 // replayReadFinding explains why no token could be read. ReplayToken's
