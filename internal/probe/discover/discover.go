@@ -236,6 +236,8 @@ func (w *walker) dir(rel string, depth int, ps []gitignore.Pattern) {
 		switch {
 		case templates[name]:
 			w.skip(name, "a template: no framework loads it")
+		case unsupported(name) != "":
+			w.skip(childRel, "not read: "+unsupported(name))
 		case isEnvName(name):
 			// Read even when gitignored: env files usually are.
 			d.envFiles = append(d.envFiles, name)
@@ -259,6 +261,19 @@ var manifests = map[string]bool{
 var otherSources = map[string]bool{
 	"wrangler.toml": true, ".dev.vars": true, ".envrc": true,
 	"docker-compose.yml": true, "docker-compose.yaml": true, "compose.yaml": true, "compose.yml": true,
+}
+
+// unsupported says why a source people use is not read (yet).
+func unsupported(name string) string {
+	switch {
+	case name == "wrangler.json" || name == "wrangler.jsonc":
+		return "wrangler's JSON configuration (wrangler.toml is read)"
+	case strings.HasPrefix(name, ".dev.vars."):
+		return "a per-environment .dev.vars (.dev.vars is read)"
+	case strings.Contains(name, "compose.override."):
+		return "a compose override file (the base compose file is read)"
+	}
+	return ""
 }
 
 func isEnvName(name string) bool {

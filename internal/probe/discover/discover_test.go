@@ -188,6 +188,7 @@ func TestBoundsAndHostileTrees(t *testing.T) {
 	write(t, root, "loop/package.json", `{"name":"loop"}`)
 	os.Symlink(root, filepath.Join(root, "loop", "up"))
 	write(t, root, "svc/go.mod", "module x\n")
+	write(t, root, "svc/wrangler.jsonc", "{}")
 	write(t, root, "svc/.env", "BETTER_AUTH_SECRET=\"unterminated\n")
 	p, err := Walk(root, Options{MaxDepth: 4})
 	if err != nil {
@@ -197,6 +198,9 @@ func TestBoundsAndHostileTrees(t *testing.T) {
 		if s.Name == "deep" || s.Dir == "bad" {
 			t.Errorf("found %+v", s)
 		}
+	}
+	if !strings.Contains(fmt.Sprint(p.Skipped), "svc/wrangler.jsonc not read: wrangler's JSON") {
+		t.Errorf("an unsupported source is not listed as skipped: %+v", p.Skipped)
 	}
 	if !strings.Contains(fmt.Sprint(p.Skipped), "deeper than 4 levels") {
 		t.Errorf("skipped: %+v", p.Skipped)
