@@ -37,13 +37,20 @@
 //                                   to __Secure- names: "0" removes it only from the others
 //   FIXTURE_CACHE_MAX_AGE        seconds (with FIXTURE_CACHE) => session.cookieCache.maxAge
 //                                   (better-auth's default: 300)
+//   FIXTURE_JWT                  "1" => jwt() plugin from better-auth/plugins (GET /token, /jwks,
+//                                   set-auth-jwt on get-session); keys in the jwks table
+//   FIXTURE_REDIS_URL            redis://127.0.0.1:PORT => secondaryStorage on that Redis (resp.mjs):
+//                                   sessions live in the store; the migrations then create no
+//                                   session table unless FIXTURE_STORE_SESSION_IN_DB=1
+//   FIXTURE_STORE_SESSION_IN_DB  "1" (with FIXTURE_REDIS_URL) => session.storeSessionInDatabase
 //   DATABASE_URL                 set: PostgreSQL through a pg Pool (better-auth's Kysely adapter);
 //                                unset: better-auth's memory adapter
 // emailAndPassword is enabled, without email verification unless asked. Telemetry is off.
 
 import { betterAuth } from "better-auth";
 import { memoryAdapter } from "better-auth/adapters/memory";
-import { bearer } from "better-auth/plugins";
+import { bearer, jwt } from "better-auth/plugins";
+import { redisClient } from "./resp.mjs";
 
 const CACHE_STRATEGIES = ["off", "compact", "jwt", "jwe"];
 const SAMESITE_VALUES = ["none", "lax", "strict"];
@@ -140,8 +147,25 @@ export async function buildOptions(opts = {}) {
 		options.advanced.defaultCookieAttributes = attrs;
 	}
 	if (fixture.FIXTURE_CACHE_MAX_AGE !== undefined) options.session.cookieCache.maxAge = fixture.FIXTURE_CACHE_MAX_AGE;
+	if (env.FIXTURE_JWT) {
+		if (env.FIXTURE_JWT !== "1") throw invalid("FIXTURE_JWT", '"1"', env.FIXTURE_JWT);
+		fixture.FIXTURE_JWT = true;
+		options.plugins.push(jwt());
+	}
+	let store = null;
+	if (env.FIXTURE_REDIS_URL) {
+		if (!/^redis:\/\/[^/]+/.test(env.FIXTURE_REDIS_URL)) throw invalid("FIXTURE_REDIS_URL", "a redis:// URL", "(not shown)");
+		store = redisClient(env.FIXTURE_REDIS_URL);
+		fixture.FIXTURE_REDIS = true;
+		options.secondaryStorage = store;
+	}
+	if (env.FIXTURE_STORE_SESSION_IN_DB) {
+		if (env.FIXTURE_STORE_SESSION_IN_DB !== "1") throw invalid("FIXTURE_STORE_SESSION_IN_DB", '"1"', env.FIXTURE_STORE_SESSION_IN_DB);
+		if (!store) throw new Error("FIXTURE_STORE_SESSION_IN_DB needs FIXTURE_REDIS_URL");
+		options.session = { ...options.session, storeSessionInDatabase: true };
+	}
 
-	return { options, fixture, pool, memoryDb };
+	return { options, fixture, pool, memoryDb, store };
 }
 
 /**
@@ -161,6 +185,7 @@ export async function createAuth(opts = {}) {
 		auth,
 		close: async () => {
 			if (built.pool) await built.pool.end();
+			if (built.store) built.store.close();
 		},
 	};
 }
