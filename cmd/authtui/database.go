@@ -17,6 +17,7 @@ import (
 // dbFlags are the flags of every command that may use the database.
 type dbFlags struct {
 	url          string
+	storeURL     string // --redis-url
 	sessionTable string
 	userTable    string
 	allowWrites  bool
@@ -27,6 +28,7 @@ func (d *dbFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.url, "database-url", "", "PostgreSQL URL (default: DATABASE_URL from the env sources, then the environment)")
 	fs.StringVar(&d.sessionTable, "session-table", "", "session table, as table or schema.table (default: detected)")
 	fs.StringVar(&d.userTable, "user-table", "", "user table, as table or schema.table (default: detected)")
+	fs.StringVar(&d.storeURL, "redis-url", "", "session store of BetterAuth's secondaryStorage, redis:// or rediss:// (default: REDIS_URL, KV_URL, … from the env sources, then the environment); read-only")
 	d.timeout = 10 * time.Second
 	fs.Var(durationFlag{&d.timeout}, "timeout", "timeout for each network step (connect, each query); must be positive")
 }

@@ -12,8 +12,10 @@ import (
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/jwtcheck"
 	"github.com/authtui/authtui/internal/probe/textsafe"
 	"github.com/authtui/authtui/internal/report"
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // maxInput caps what decode reads: a real paste is a few KB; a mistaken
@@ -72,6 +74,13 @@ Examples:
 			}
 		}
 	}
+	if raw := strings.TrimSpace(input); jwtcheck.Looks(raw) {
+		if t, err := jwtcheck.Parse(raw); err == nil && t.Alg != "HS256" {
+			// A jwt() plugin token (HS256 is the session_data cookie
+			// cache, which the cookie decoder verifies with the secret).
+			return decodeJWT(a, &c, raw, baseURL, secrets, fsLoad)
+		}
+	}
 	rep, in := probe.DecodeInput(input, probe.DecodeOptions{
 		Candidates: secrets.Candidates, BaseURL: baseURL, Origin: origin, CookiePrefix: prefix, Now: time.Now(),
 	})
@@ -90,6 +99,46 @@ Examples:
 	}
 	err = writeDecodeText(a.stdout, c.colors(a), rep, report.DecodeOptions{Input: report.InputKind(in), Size: len(input)})
 	return exitFor(rep.Findings), err
+}
+
+// jwtOutput is the JSON of `decode` for a jwt() plugin token.
+type jwtOutput struct {
+	JWT      jwtcheck.Report `json:"jwt"`
+	JWKS     string          `json:"jwks"`
+	Findings finding.List    `json:"findings"`
+}
+
+// decodeJWT verifies a pasted JWT against the auth service's JWKS, and
+// its issuer against every source's base URL.
+func decodeJWT(a *app, c *common, raw, baseURL string, secrets probe.SecretsReport, fsLoad finding.List) (int, error) {
+	var (
+		set  *jose.JSONWebKeySet
+		from string
+		fs   = append(finding.List{}, fsLoad...)
+	)
+	if baseURL != "" {
+		from = jwtcheck.JWKSURL(baseURL)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var err error
+		set, err = jwtcheck.FetchJWKS(ctx, nil, from, 10*time.Second)
+		cancel()
+		if err != nil {
+			fs.Add(finding.ServerUnreachable, "jwks", "the JWKS %s could not be read, so the signature was not checked: %v", textsafe.URL(from), err)
+		}
+	}
+	var issuers []jwtcheck.Expected
+	for _, s := range secrets.Sources {
+		if s.BaseURL != "" {
+			issuers = append(issuers, jwtcheck.Expected{Label: s.Label, Value: strings.TrimSpace(s.BaseURL)})
+		}
+	}
+	rep := jwtcheck.Verify(raw, set, jwtcheck.Options{Now: time.Now(), Issuers: issuers})
+	fs = append(fs, rep.Findings...)
+	if c.json {
+		return exitFor(fs), writeJSON(a.stdout, jwtOutput{JWT: rep, JWKS: textsafe.URL(from), Findings: fs})
+	}
+	err := report.Text(a.stdout, []report.Block{report.JWT(rep, textsafe.URL(from)), report.Findings(fs)}, newStyle(c.colors(a)).reportText())
+	return exitFor(fs), err
 }
 
 // lookupTokens checks the decoded tokens against the database when one is

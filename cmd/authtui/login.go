@@ -70,7 +70,7 @@ func resolve(a *app, c *common, d *dbFlags, l *loginFlags) (probe.Config, findin
 	if l != nil && l.cookiePrefix == "" {
 		l.cookiePrefix = c.cookiePrefix()
 	}
-	f := probe.Flags{DatabaseURL: d.url, Timeout: d.timeout, Declared: c.declared()}
+	f := probe.Flags{DatabaseURL: d.url, StoreURL: d.storeURL, Timeout: d.timeout, Declared: c.declared()}
 	if l != nil {
 		f.BaseURL, f.Origin, f.APIURL = l.baseURL, l.origin, l.apiURL
 	}

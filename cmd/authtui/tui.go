@@ -62,6 +62,7 @@ Example:
 	cfg := ui.Config{
 		EnvFiles: c.envFiles, Dir: a.dir, Environ: a.environ,
 		Database:    d.options(d.url),
+		StoreURL:    d.storeURL,
 		AllowWrites: d.allowWrites,
 		Login: login.Options{
 			BaseURL: l.baseURL, Origin: l.origin, Email: l.email, APIURL: l.apiURL,

@@ -28,6 +28,7 @@ type Flags struct {
 	Origin      string
 	APIURL      string
 	DatabaseURL string
+	StoreURL    string // --redis-url
 	Timeout     time.Duration
 	// Declared are the values a project file (authtui.toml) declares:
 	// below the flags, above the env sources.
@@ -62,7 +63,14 @@ type Config struct {
 	Origin      Setting  `json:"origin"`
 	APIURL      Setting  `json:"api_url"`
 	DatabaseURL Setting  `json:"-"` // may hold a password: shown through its label only
-	Timeout     time.Duration
+	// StoreURL is the session store (secondaryStorage: Redis, Valkey,
+	// Upstash's Redis protocol), when one is configured; may hold a
+	// password like DatabaseURL.
+	StoreURL Setting `json:"-"`
+	// StoreREST names a REST-only store configuration that was found
+	// (Upstash's UPSTASH_REDIS_REST_URL), which cannot be read.
+	StoreREST string `json:"store_rest,omitempty"`
+	Timeout   time.Duration
 }
 
 // Resolve works out the configuration from the flags, the env sources (in
@@ -97,6 +105,20 @@ func Resolve(f Flags, sources []Source, getenv func(string) string) Config {
 	if !c.DatabaseURL.Set() {
 		if v := strings.TrimSpace(getenv("DATABASE_URL")); v != "" {
 			c.DatabaseURL = Setting{Value: v, From: "DATABASE_URL in the environment"}
+		}
+	}
+	c.StoreURL = pick(f.StoreURL, "--redis-url", sources, StoreVars)
+	if !c.StoreURL.Set() {
+		for _, name := range StoreVars {
+			if v := strings.TrimSpace(getenv(name)); v != "" {
+				c.StoreURL = Setting{Value: v, From: name + " in the environment"}
+				break
+			}
+		}
+	}
+	if !c.StoreURL.Set() {
+		if r := pick("", "", sources, StoreRESTVars); r.Set() {
+			c.StoreREST = r.From
 		}
 	}
 	switch {

@@ -22,7 +22,13 @@ var (
 	SecretVars  = []string{"BETTER_AUTH_SECRETS", "BETTER_AUTH_SECRET", "AUTH_SECRET"}
 	BaseURLVars = []string{"BETTER_AUTH_URL", "NEXT_PUBLIC_BETTER_AUTH_URL", "PUBLIC_BETTER_AUTH_URL",
 		"NUXT_PUBLIC_BETTER_AUTH_URL", "NUXT_PUBLIC_AUTH_URL", "BASE_URL"}
-	otherVars = []string{"BETTER_AUTH_TRUSTED_ORIGINS", "NODE_ENV", "DATABASE_URL"}
+	otherVars = append([]string{"BETTER_AUTH_TRUSTED_ORIGINS", "NODE_ENV", "DATABASE_URL"}, append(StoreVars, StoreRESTVars...)...)
+	// StoreVars hold the URL of a Redis-protocol session store
+	// (secondaryStorage), in the order they are tried.
+	StoreVars = []string{"REDIS_URL", "KV_URL", "REDIS_TLS_URL", "UPSTASH_REDIS_URL", "VALKEY_URL"}
+	// StoreRESTVars are Upstash's REST-only configuration, which no Redis
+	// client speaks.
+	StoreRESTVars = []string{"UPSTASH_REDIS_REST_URL"}
 )
 
 // ProcessEnvLabel labels the process environment as a source.

@@ -35,6 +35,7 @@ type Config struct {
 	Declared probe.Declared
 
 	Database    database.Options // URL: --database-url only; DATABASE_URL of the env files arrives with SecretsLoadedMsg
+	StoreURL    string           // --redis-url; REDIS_URL & co. of the env files are resolved with them
 	AllowWrites bool
 
 	Login login.Options // BaseURL, Origin, Email, Password, APIURL, Timeout, CookiePrefix; candidates and DB are filled live
@@ -71,7 +72,7 @@ func (c *Config) defaults() {
 func (c *Config) flags() probe.Flags {
 	return probe.Flags{
 		BaseURL: c.Login.BaseURL, Origin: c.Login.Origin, APIURL: c.Login.APIURL,
-		DatabaseURL: c.Database.URL, Timeout: c.Timeout, Declared: c.Declared,
+		DatabaseURL: c.Database.URL, StoreURL: c.StoreURL, Timeout: c.Timeout, Declared: c.Declared,
 	}
 }
 

@@ -23,6 +23,11 @@
 //                                            (a handler that never checks it)
 //                               cookie-only  as session, but drops Authorization before getSession
 //                                            (a backend that forwards only cookies)
+//                               jwt          verifies Authorization: Bearer <JWT> with jose (better-auth's
+//                                            own dependency) against FIXTURE_JWKS_URL (default the
+//                                            auth service of BETTER_AUTH_URL: <it>/api/auth/jwks),
+//                                            issuer and audience = BETTER_AUTH_URL, as a non-JS
+//                                            backend of the jwt() plugin does; cookies are ignored
 //                               bearer-only  as session, but drops Cookie before getSession (a
 //                                            non-JS backend that reads only Authorization; the
 //                                            server needs FIXTURE_BEARER=1 to accept bearer tokens)
@@ -140,7 +145,7 @@ const { buildOptions, runMigrations } = await import("./auth.mjs").catch(fatal);
 const { betterAuth } = await import("better-auth").catch(fatal);
 const { toNodeHandler, fromNodeHeaders } = await import("better-auth/node").catch(fatal);
 
-const API_MODES = ["session", "null", "cookie-only", "bearer-only"];
+const API_MODES = ["session", "null", "cookie-only", "bearer-only", "jwt"];
 const API_MODE = env.FIXTURE_API || "session";
 if (!API_MODES.includes(API_MODE)) fatal(new Error(`FIXTURE_API must be one of ${API_MODES.join("|")}, got ${JSON.stringify(API_MODE)}`));
 
@@ -224,6 +229,7 @@ async function me(req, res, note) {
 		res.setHeader("allow", "GET, HEAD");
 		return sendJSON(res, 405, { error: "method_not_allowed" });
 	}
+	if (API_MODE === "jwt") return meJWT(req, res, note);
 	const headers = fromNodeHeaders(req.headers);
 	// The header this backend never looks at is gone before better-auth sees
 	// the request, as it would be in such a backend.
@@ -247,6 +253,28 @@ async function me(req, res, note) {
 	}
 	note.session = "found";
 	return sendJSON(res, 200, { user: { id: session.user.id, email: session.user.email } });
+}
+
+let remoteJWKS = null;
+
+/** GET /api/me of a backend that trusts only the jwt() plugin's tokens. */
+async function meJWT(req, res, note) {
+	const { createRemoteJWKSet, jwtVerify } = await import("jose");
+	const base = (env.BETTER_AUTH_URL || "").replace(/\/+$/, "");
+	remoteJWKS ??= createRemoteJWKSet(new URL(env.FIXTURE_JWKS_URL || base + "/api/auth/jwks"));
+	const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization || "");
+	if (!m) {
+		note.session = "none";
+		return sendJSON(res, 401, { error: "unauthorized" });
+	}
+	try {
+		const { payload } = await jwtVerify(m[1], remoteJWKS, { issuer: base, audience: base });
+		note.session = "found";
+		return sendJSON(res, 200, { user: { id: payload.sub, email: payload.email ?? null } });
+	} catch (err) {
+		note.session = "none";
+		return sendJSON(res, 401, { error: "unauthorized", reason: err.code || "invalid" });
+	}
 }
 
 /**

@@ -15,6 +15,7 @@ import (
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/login"
+	"github.com/authtui/authtui/internal/probe/store"
 )
 
 // Options are the inputs of one run beyond the resolved configuration.
@@ -93,6 +94,37 @@ type Report struct {
 // closes it.
 func (r *Report) DB() *database.DB { return r.db }
 
+// openStore connects to the session store when one is configured.
+func openStore(ctx context.Context, cfg probe.Config) (*store.Store, error) {
+	if !cfg.StoreURL.Set() {
+		return nil, nil
+	}
+	sctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	return store.Open(sctx, store.Options{URL: cfg.StoreURL.Value, Timeout: min(cfg.Timeout, store.DefaultTimeout)})
+}
+
+// storeAware reads a database that has a user table but no session table
+// as what it is: BetterAuth with secondaryStorage (its migrations create
+// no session table unless session.storeSessionInDatabase is on). That is
+// no missing schema; without a store to look in, it is sessions-elsewhere.
+func storeAware(h *database.Health, storeConfigured bool) {
+	if h == nil || h.Schema == nil || h.Schema.Session != nil || h.Schema.User == nil {
+		return
+	}
+	var kept finding.List
+	for _, f := range h.Findings {
+		if f.ID != finding.DBSchemaMissing {
+			kept = append(kept, f)
+		}
+	}
+	if !storeConfigured {
+		kept = append(kept, finding.New(finding.SessionsElsewhere, "database",
+			"the database has a user table (%s) but no session table: BetterAuth with secondaryStorage (Redis, Valkey, Upstash) keeps sessions in the store, and its migrations create no session table unless session.storeSessionInDatabase is on. Pass --redis-url (the app's REDIS_URL) to look there.", h.Schema.User))
+	}
+	h.Findings = kept
+}
+
 // Run executes the pipeline. Events, when not nil, receive progress and
 // are closed at the end. The secrets are read at once; the database
 // health probe runs while the login flow signs in, and the flow's row
@@ -161,6 +193,7 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 			return
 		}
 		dbReported = true
+		storeAware(rep.Database, cfg.StoreURL.Set())
 		if rep.Database != nil {
 			rep.Findings = append(rep.Findings, rep.Database.Findings...)
 			emit(Event{Database: rep.Database})
@@ -173,6 +206,14 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 	wantLogin := !opts.NoLogin && (opts.Email != "" || opts.ReplaySession != "")
 	if !wantLogin {
 		rep.Skipped = append(rep.Skipped, "login: no --email/--password-env and no --replay-session")
+		if cfg.StoreURL.Set() {
+			// No session to look up: whether the store answers at all.
+			if st, err := openStore(ctx, cfg); err != nil {
+				rep.Findings = append(rep.Findings, store.Combine(nil, err, store.Row{})...)
+			} else {
+				st.Close()
+			}
+		}
 		if dbDone != nil {
 			<-dbDone
 			dbReady()
@@ -180,7 +221,17 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 		finish(rep)
 		return rep
 	}
+	st, stErr := openStore(ctx, cfg)
+	if st != nil {
+		defer st.Close()
+	}
+	if stErr != nil {
+		// Said now: a store that is down fails the sign-in itself, and
+		// the flow stops before its store step.
+		rep.Findings = append(rep.Findings, store.Combine(nil, stErr, store.Row{})...)
+	}
 	lo := login.Options{
+		Store:   st,
 		BaseURL: cfg.BaseURL.Value, Origin: cfg.Origin.Value, Email: opts.Email, Password: opts.Password,
 		APIURL: cfg.APIURL.Value, Timeout: cfg.Timeout, Candidates: rep.Secrets.Candidates,
 		CookiePrefix: opts.CookiePrefix, DB: db, Schema: schema, ReplaySession: opts.ReplaySession,
@@ -289,6 +340,11 @@ func finish(rep *Report) {
 // Decide builds a report's verdict from reports that were made
 // elsewhere (the console's panes): the same rules as Run.
 func Decide(cfg probe.Config, secrets probe.SecretsReport, health *database.Health, res *login.Result) *Report {
+	if health != nil {
+		h := *health // the caller's copy stays as it was
+		storeAware(&h, cfg.StoreURL.Set())
+		health = &h
+	}
 	rep := &Report{Config: cfg, Secrets: secrets, Database: health, Login: res, Skipped: []string{}, Steps: []login.Event{}}
 	rep.Findings = append(rep.Findings, secrets.Findings...)
 	if cfg.Origin.Set() && cfg.Origin.From == "--origin" {

@@ -278,6 +278,11 @@ func signInRule(f *facts) (Verdict, bool) {
 		}
 	}
 	if g, ok := f.first(finding.LoginServerError); ok {
+		if c, ok := f.first(finding.StoreUnreachable); ok {
+			return Verdict{ID: c.ID, Message: c.Message + " The auth service's sign-in fails with it (" + g.Message + "), most likely for the same reason.", Evidence: evidenceOf(g, c),
+				Alternatives: []Alternative{{finding.LoginServerError, "the auth service reaches its store from its own network and fails for another reason"}},
+				TellApart:    "Read the auth service's log for the sign-in: a Redis connection error there confirms it."}, true
+		}
 		// The auth service failed; authtui's own look at the database
 		// tells whether that is the database.
 		if c, ok := f.first(finding.DBSchemaMissing); ok {
@@ -357,6 +362,11 @@ func getSessionRule(f *facts) (Verdict, bool) {
 		o := f.outcome(step)
 		switch o.Result {
 		case login.ServerError:
+			if c, ok := f.first(finding.StoreUnreachable); ok {
+				// BetterAuth reads sessions from secondaryStorage first
+				// and answers 500 when it is down, database copy or not.
+				return Verdict{ID: c.ID, Message: c.Message + " get-session fails with it (" + o.Seen + ").", Evidence: append(seen(f, step), evidenceOf(c)...)}, true
+			}
 			// Sign-in just wrote the session through the same database, so
 			// authtui's own view of the database proves nothing here.
 			g, _ := f.first(finding.GetSessionError)
@@ -436,6 +446,11 @@ func rowRule(f *facts) (Verdict, bool) {
 // apiRule: get-session accepts the session (the auth service is fine);
 // the user's own API does not.
 func apiRule(f *facts) (Verdict, bool) {
+	if f.accepted(login.StepAPIJWT) {
+		// The API takes the jwt() plugin's token: that it refuses the
+		// cookie or bearer token is its design (api-methods says so).
+		return Verdict{}, false
+	}
 	ck, br := f.outcome(login.StepAPICookie), f.outcome(login.StepAPIBearer)
 	for _, o := range []login.Outcome{ck, br} {
 		if o.Result == login.Unreachable {

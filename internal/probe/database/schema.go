@@ -300,6 +300,13 @@ func (db *DB) pickTables(cat catalogue) (*Schema, finding.List) {
 
 	s := &Schema{Searched: "every non-system schema (search_path: " + strings.Join(searchPath, ", ") + ")"}
 	st := pick(db.opts.SessionTable, sessionNames, sessionKeys)
+	// The user table is found even without a session table: a user table
+	// alone is what BetterAuth's migrations leave when sessions live in
+	// secondaryStorage.
+	ut := pick(db.opts.UserTable, userNames, userKeys)
+	if ut != nil {
+		s.User = mapTable(ut, userNeeds, nil)
+	}
 	if st == nil {
 		what := "a table named session or sessions, or one with token, expiresAt/expires_at and userId/user_id columns"
 		if db.opts.SessionTable != "" {
@@ -313,10 +320,6 @@ func (db *DB) pickTables(cat catalogue) (*Schema, finding.List) {
 	s.Session = mapTable(st, sessionNeeds, sessionOptional)
 	if c, ok := st.cols[normalize(ColExpiresAt)]; ok {
 		s.ExpiresType = c.typ
-	}
-	ut := pick(db.opts.UserTable, userNames, userKeys)
-	if ut != nil {
-		s.User = mapTable(ut, userNeeds, nil)
 	}
 	for _, t := range []*Table{s.Session, s.User} {
 		if t != nil && len(t.Missing) > 0 {

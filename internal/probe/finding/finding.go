@@ -140,6 +140,29 @@ const (
 	// Added with issue 9: discovery compares services per environment.
 	EnvironmentMissing ID = "environment-missing"
 	EnvironmentCrossed ID = "environment-crossed"
+
+	// Added with issue 12: which credential forms the API accepts.
+	APIMethods ID = "api-methods"
+
+	// Added with issue 12: sessions in secondary storage (Redis).
+	StoreUnreachable    ID = "store-unreachable"
+	StoreSessionMissing ID = "store-session-missing"
+	StoreSessionRevoked ID = "store-session-revoked"
+	StoreTTLShort       ID = "store-ttl-short"
+	StoreDBDisagree     ID = "store-db-disagree"
+	StoreOnly           ID = "store-only"
+	SessionsElsewhere   ID = "sessions-elsewhere"
+	StoreUnsupported    ID = "store-unsupported"
+
+	// Added with issue 12: jwt() plugin tokens verified against the JWKS.
+	JWTExpired          ID = "jwt-expired"
+	JWTNotYetValid      ID = "jwt-not-yet-valid"
+	JWTIssuerMismatch   ID = "jwt-issuer-mismatch"
+	JWTAudienceMismatch ID = "jwt-audience-mismatch"
+	JWTKeyUnknown       ID = "jwt-key-unknown"
+	JWTSignatureInvalid ID = "jwt-signature-invalid"
+	JWTMalformed        ID = "jwt-malformed"
+	JWTAlgUnsupported   ID = "jwt-alg-unsupported"
 )
 
 var severities = map[ID]Severity{
@@ -182,6 +205,15 @@ var severities = map[ID]Severity{
 	InputUnparsable:    Error,
 	DBTLSUnverified:    Warn,
 	EnvironmentMissing: Warn, EnvironmentCrossed: Error,
+	APIMethods: Info,
+
+	StoreUnreachable: Error, StoreSessionMissing: Error, StoreSessionRevoked: Error,
+	StoreTTLShort: Warn, StoreDBDisagree: Warn, StoreOnly: Info,
+	SessionsElsewhere: Warn, StoreUnsupported: Info,
+
+	JWTExpired: Error, JWTNotYetValid: Error, JWTIssuerMismatch: Error,
+	JWTAudienceMismatch: Error, JWTKeyUnknown: Error, JWTSignatureInvalid: Error,
+	JWTMalformed: Error, JWTAlgUnsupported: Error,
 }
 
 // Severity returns the catalogue severity of id; unknown IDs are errors so

@@ -11,12 +11,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/jwtcheck"
+	"github.com/authtui/authtui/internal/probe/store"
 	"github.com/authtui/authtui/internal/probe/textsafe"
 )
 
@@ -59,6 +62,11 @@ type Options struct {
 	// other's round trips. Without a connection it says why (a database
 	// that is configured but unreachable is not "no database").
 	WaitDB func(ctx context.Context) (*database.DB, *database.Schema, string)
+	// Store is the session store of BetterAuth's secondaryStorage, when
+	// one is configured; StoreErr why it could not be opened. The flow
+	// then looks the issued token up there too.
+	Store    *store.Store
+	StoreErr error
 	// NoDB says why DB is nil when there is no WaitDB (the console knows
 	// its connection is down); empty: no database was configured.
 	NoDB string
@@ -86,6 +94,9 @@ const (
 	StepDatabase    = "database"
 	StepAPICookie   = "api-cookie"
 	StepAPIBearer   = "api-bearer"
+	StepStore       = "store"   // the session in secondaryStorage (Redis)
+	StepJWT         = "jwt"     // the jwt() plugin's token, verified against the JWKS
+	StepAPIJWT      = "api-jwt" // your API with that token
 	StepReplayRead  = "replay-read"
 	StepReplayProbe = "replay"
 	StepSignOut     = "sign-out"
@@ -201,6 +212,9 @@ type run struct {
 	anonDone bool
 	// anonMore are the control answers of MoreAPIs, by URL.
 	anonMore map[string]*response
+	// jwt is the jwt() plugin's token get-session handed out with the
+	// cookie (set-auth-jwt), when the plugin is on.
+	jwt string
 }
 
 // future is a request started ahead of the step that judges it.
@@ -264,7 +278,8 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Result {
 	if opts.ReplaySession != "" {
 		steps = append(steps, r.stepReplay)
 	} else {
-		steps = append(steps, r.stepSignIn, r.stepGetSessionCookie, r.stepGetSessionBearer, r.stepDatabase, r.stepAPICookie, r.stepAPIBearer, r.stepMoreAPIs)
+		steps = append(steps, r.stepSignIn, r.stepGetSessionCookie, r.stepGetSessionBearer, r.stepDatabase, r.stepStore, r.stepJWT,
+			r.stepAPIJWT, r.stepAPICookie, r.stepAPIBearer, r.stepMoreAPIs, r.stepAPIMethods)
 	}
 	for _, step := range steps {
 		if ctx.Err() != nil {
@@ -869,6 +884,9 @@ func (r *run) getSession(step, title string, h http.Header, via string) bool {
 	r.record(o)
 	if o.Result == Accepted {
 		r.byVia[via] = judged{out: o}
+		if j := strings.TrimSpace(resp.header.Get("set-auth-jwt")); j != "" && via == viaCookie && len(j) <= jwtcheck.MaxTokenBytes {
+			r.jwt = j
+		}
 		r.end(step, title, t, StatusOK, resp, "answered "+sessionSummary(resp.body))
 		return true
 	}
@@ -958,7 +976,161 @@ func (r *run) stepGetSessionBearer() bool {
 const (
 	viaCookie = "cookie"
 	viaBearer = "bearer token"
+	viaJWT    = "JWT"
 )
+
+// stepStore looks the issued token up in the session store, as
+// BetterAuth keys it, and judges the store and the database together
+// (store.Combine): in the store only (normal without
+// storeSessionInDatabase), in neither, disagreeing, the key's TTL too
+// short, the store down.
+func (r *run) stepStore() bool {
+	if r.opts.Store == nil && r.opts.StoreErr == nil {
+		return true
+	}
+	const title = "Look up the session in the store"
+	t := r.start(StepStore, title)
+	var (
+		st  *store.Session
+		err = r.opts.StoreErr
+	)
+	if err == nil {
+		s, e := r.opts.Store.Lookup(r.ctx, r.token)
+		if e != nil {
+			err = e
+		} else {
+			st = &s
+		}
+	}
+	// A database without a session table was asked too, in effect: it
+	// holds no row for any token.
+	noTable := r.opts.DB != nil && r.opts.Schema != nil && r.opts.Schema.Session == nil
+	row := store.Row{Checked: r.rowRead || noTable, Found: r.row.Found, ExpiresAt: r.row.ExpiresAt, UserID: r.row.UserID}
+	fs := store.Combine(st, err, row)
+	for i := range fs {
+		fs[i].Source = StepStore
+	}
+	detail := "no key for the token"
+	switch {
+	case err != nil:
+		detail = "the store did not answer: " + textsafe.Safe(err.Error())
+	case st.Found:
+		detail = fmt.Sprintf("session %s of %s, key expires in %s", textsafe.Truncate(st.SessionID, 40), textsafe.Truncate(st.Email, 60), st.TTL.Round(time.Second))
+	}
+	r.end(StepStore, title, t, "", nil, detail, fs...)
+	return true
+}
+
+// stepJWT verifies the jwt() plugin's token (set-auth-jwt) against the
+// server's own JWKS, and its issuer against the base URL: what a backend
+// that verifies JWTs checks. Without the plugin there is no token and no
+// step.
+func (r *run) stepJWT() bool {
+	if r.jwt == "" {
+		return true
+	}
+	const title = "Verify the JWT (jwt plugin) against the JWKS"
+	t := r.start(StepJWT, title)
+	jwks := r.url("/jwks")
+	set, err := jwtcheck.FetchJWKS(r.ctx, r.client, jwks, r.opts.Timeout)
+	if err != nil {
+		f := finding.New(finding.ServerUnreachable, StepJWT, "the JWKS %s could not be read, so no backend can verify the JWT: %v", textsafe.URL(jwks), err)
+		r.end(StepJWT, title, t, StatusFail, nil, f.Message, f)
+		return true
+	}
+	rep := jwtcheck.Verify(r.jwt, set, jwtcheck.Options{Now: time.Now(),
+		Issuers: []jwtcheck.Expected{{Label: "the base URL", Value: r.opts.BaseURL}}})
+	for i := range rep.Findings {
+		rep.Findings[i].Source = StepJWT
+	}
+	if rep.Signature == jwtcheck.SignatureValid && len(rep.Findings) == 0 {
+		r.byVia[viaJWT] = judged{out: Outcome{Step: StepJWT, Via: viaJWT, Result: Accepted, Seen: "valid"}}
+		r.end(StepJWT, title, t, StatusOK, nil, fmt.Sprintf("%s token signed by key %s of the JWKS, issuer %s, expires %s",
+			rep.Token.Alg, rep.KeyID, rep.Token.Issuer, rep.Token.Expires.Local().Format(time.DateTime)))
+		return true
+	}
+	r.byVia[viaJWT] = judged{out: Outcome{Step: StepJWT, Via: viaJWT, Result: Rejected, Seen: rep.Signature}, fs: rep.Findings}
+	detail := "the JWT does not verify: " + rep.Signature
+	if len(rep.Findings) > 0 {
+		detail = rep.Findings[0].Message
+	}
+	r.end(StepJWT, title, t, "", nil, detail, rep.Findings...)
+	return true
+}
+
+// stepAPIJWT presents the JWT to the API, as a backend that verifies
+// JWTs (often a non-JS one) expects it: Authorization: Bearer <JWT>. It
+// runs before the cookie and bearer steps: an API that takes JWTs is
+// expected to refuse the other forms. An API that refuses the JWT is not
+// at fault for that alone: most validate the cookie or bearer token.
+func (r *run) stepAPIJWT() bool {
+	if r.jwt == "" || r.opts.APIURL == "" {
+		return true
+	}
+	const title = "Your API with the JWT"
+	t := r.start(StepAPIJWT, title)
+	h := http.Header{"Authorization": {"Bearer " + r.jwt}, "Origin": {r.opts.Origin}}
+	resp, t, err := r.get(StepAPIJWT, r.opts.APIURL, h, t)
+	if err != nil {
+		r.recordNet(StepAPIJWT, viaJWT, err)
+		f := r.netFinding(StepAPIJWT, err)
+		r.end(StepAPIJWT, title, t, StatusFail, nil, err.Error(), f)
+		return true
+	}
+	o := JudgeAPI(resp.status, resp.header, resp.body)
+	o.Step, o.Via = StepAPIJWT, viaJWT
+	if o.Result == Accepted {
+		if a := r.anonAnswer(r.opts.APIURL); a != nil && JudgeAPI(a.status, a.header, a.body).Result == Accepted && Describe(a.status, a.header, a.body) == o.Seen {
+			o.Result = NotSession // the same answer without any credential
+		}
+	}
+	r.record(o)
+	if o.Result == Accepted {
+		r.end(StepAPIJWT, title, t, StatusOK, resp, "the API accepts the JWT (answered "+o.Seen+"): it verifies the jwt() plugin's tokens")
+		return true
+	}
+	r.end(StepAPIJWT, title, t, StatusSkip, resp, "the API does not take the JWT (answered "+o.Seen+"): it validates sessions another way")
+	return true
+}
+
+// stepAPIMethods says which credential forms the API accepted: the
+// method it validates sessions with, and so what breaks it.
+func (r *run) stepAPIMethods() bool {
+	if r.opts.APIURL == "" {
+		return true
+	}
+	var ok, no []string
+	for _, c := range []struct{ step, via string }{{StepAPICookie, viaCookie}, {StepAPIBearer, viaBearer}, {StepAPIJWT, viaJWT}} {
+		o, asked := r.res.Outcomes[c.step]
+		switch {
+		case !asked:
+		case o.Result == Accepted:
+			ok = append(ok, c.via)
+		case o.Result == Rejected:
+			no = append(no, c.via)
+		}
+	}
+	if len(ok) == 0 || len(ok)+len(no) < 2 {
+		return true // nothing accepted (the verdict says why) or one form: no comparison
+	}
+	has := func(v string) bool { return slices.Contains(ok, v) }
+	var how []string
+	if has(viaCookie) {
+		how = append(how, "the cookie (it asks BetterAuth or checks the signed cookie: another secret, cookie name or prefix breaks it, and browsers drop it cross-site with SameSite=Lax)")
+	}
+	if has(viaBearer) {
+		how = append(how, "the bearer token (the bearer() plugin: a proxy that drops Authorization, or an API without the plugin, breaks it)")
+	}
+	if has(viaJWT) {
+		how = append(how, "the JWT (verified against the JWKS: a rotated key, an issuer or audience other than it expects, or expiry after 15 minutes breaks it)")
+	}
+	msg := "Your API accepts " + strings.Join(how, "; ")
+	if len(no) > 0 {
+		msg += "; it rejects the " + strings.Join(no, " and the ")
+	}
+	r.res.Findings = append(r.res.Findings, finding.New(finding.APIMethods, "api", "%s.", msg))
+	return true
+}
 
 // awaitDB resolves Options.WaitDB once, into DB and Schema.
 func (r *run) awaitDB() {
@@ -976,6 +1148,10 @@ func (r *run) awaitDB() {
 // none configured, configured but unreachable, or no session table.
 func (r *run) dbMissing() string {
 	switch {
+	case r.opts.DB != nil && r.opts.Store != nil:
+		return "the database has no session table: the sessions live in the store (secondaryStorage)"
+	case r.opts.DB != nil && r.opts.Schema != nil && r.opts.Schema.User != nil:
+		return "the database has a user table but no session table (see sessions-elsewhere)"
 	case r.opts.DB != nil:
 		return "the database has no session table (see db-schema-missing)"
 	case r.noDB != "":
@@ -1112,6 +1288,12 @@ func (r *run) api(step, title, apiURL string, h http.Header, via string) {
 	r.record(o)
 	if unprotected != nil {
 		r.end(step, title, t, StatusWarn, resp, unprotected.Message, append(finding.List{*unprotected}, clear...)...)
+		return
+	}
+	if jw, ok := r.res.Outcomes[StepAPIJWT]; ok && jw.Result == Accepted && o.Result != Accepted {
+		// The API takes the jwt() plugin's token: refusing the other
+		// forms is how it is built, not a fault.
+		r.end(step, title, t, StatusSkip, resp, fmt.Sprintf("the API answered %s for the %s: it takes the JWT instead", o.Seen, via), clear...)
 		return
 	}
 	gs, asked := r.byVia[via]
