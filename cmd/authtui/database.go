@@ -5,12 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/store"
 	"github.com/authtui/authtui/internal/report"
 )
 
@@ -163,13 +165,17 @@ Example:
 		q.After = cur
 	}
 	sources, _ := c.loadSources(a)
-	url := d.resolveURL(a, &c, sources)
-	if url == "" {
-		return exitUsage, usagef("no database: pass --database-url or set DATABASE_URL in an env file")
+	cfg := probe.Resolve(probe.Flags{DatabaseURL: d.url, StoreURL: d.storeURL, Declared: c.declared()}, sources, a.getenv)
+	url := cfg.DatabaseURL.Value
+	if url == "" && !cfg.StoreURL.Set() {
+		return exitUsage, usagef("no database: pass --database-url or set DATABASE_URL in an env file (or --redis-url for sessions in secondaryStorage)")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*d.timeout)
 	defer cancel()
 	out := sessionsOutput{Sessions: []database.Session{}}
+	if cfg.StoreURL.Set() {
+		return sessionsWithStore(a, c, d, cfg, q)
+	}
 	db, err := database.Open(ctx, d.options(url))
 	if err != nil {
 		ce := asConnectError(err)
@@ -193,6 +199,62 @@ Example:
 	out.Findings = append(out.Findings, page.Findings...)
 	if page.Next != nil {
 		out.Next = formatCursor(*page.Next)
+	}
+	return finishSessions(a, c, out)
+}
+
+// sessionsWithStore lists the newest sessions of the session store
+// (secondaryStorage) and of the database, when there is one, each marked
+// with where it lives.
+func sessionsWithStore(a *app, c common, d dbFlags, cfg probe.Config, q database.SessionQuery) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*d.timeout)
+	defer cancel()
+	out := sessionsOutput{Sessions: []database.Session{}}
+	byID := map[string]int{}
+	if cfg.DatabaseURL.Set() {
+		db, err := database.Open(ctx, d.options(cfg.DatabaseURL.Value))
+		if err != nil {
+			ce := asConnectError(err)
+			out.Findings.Add(finding.DBUnreachable, "", "cannot connect to the database (%s): %s", ce.Class, ce.Message)
+		} else {
+			defer db.Close()
+			schema, fsch, err := db.DetectSchema(ctx)
+			if err == nil && schema.Session != nil {
+				out.Findings = append(out.Findings, fsch...)
+				if page, err := db.Sessions(ctx, schema, q); err == nil {
+					for _, s := range page.Sessions {
+						s.Stored = "database"
+						byID[s.ID] = len(out.Sessions)
+						out.Sessions = append(out.Sessions, s)
+					}
+				}
+			}
+		}
+	}
+	st, err := store.Open(ctx, store.Options{URL: cfg.StoreURL.Value, Timeout: d.timeout})
+	if err != nil {
+		out.Findings = append(out.Findings, store.Combine(nil, err, store.Row{})...)
+		return finishSessions(a, c, out)
+	}
+	defer st.Close()
+	recent, err := st.Recent(ctx, q.Limit)
+	if err != nil {
+		out.Findings = append(out.Findings, store.Combine(nil, err, store.Row{})...)
+	}
+	now := time.Now()
+	for _, s := range recent {
+		if i, ok := byID[s.SessionID]; ok {
+			out.Sessions[i].Stored = "database+store"
+			continue
+		}
+		out.Sessions = append(out.Sessions, database.Session{
+			ID: s.SessionID, UserID: s.UserID, Email: s.Email, TokenPrefix: s.TokenPrefix,
+			CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, Active: s.ExpiresAt.After(now) && !s.Revoked, Stored: "store",
+		})
+	}
+	sort.SliceStable(out.Sessions, func(i, j int) bool { return out.Sessions[i].CreatedAt.After(out.Sessions[j].CreatedAt) })
+	if len(out.Sessions) > q.Limit {
+		out.Sessions = out.Sessions[:q.Limit]
 	}
 	return finishSessions(a, c, out)
 }

@@ -68,6 +68,13 @@ func TestCheckRedisBackedServer(t *testing.T) {
 		}
 	}
 
+	// The sessions list reads the store too, and says where each lives.
+	sess := runEnv(t, nil, "sessions", "--env-file", env, "--redis-url", rds.URL)
+	if sess.code != exitOK || !strings.Contains(sess.stdout, "STORED IN") || !strings.Contains(sess.stdout, "test@example.com") || !strings.Contains(sess.stdout, "store") {
+		t.Errorf("sessions with a store: exit %d\n%s%s", sess.code, sess.stdout, sess.stderr)
+	}
+	t.Logf("authtui sessions --redis-url:\n%s", sess.stdout)
+
 	rds.Stop()
 	r, verdict, ids = check("--redis-url", rds.URL)
 	if r.code != exitFound || verdict != "store-unreachable" {

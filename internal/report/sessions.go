@@ -33,8 +33,20 @@ func Sessions(sessions []database.Session, now time.Time, o SessionsOptions) Blo
 	} else {
 		b.Meta = SessionsCount(sessions)
 		t := &Table{Head: SessionsHead}
+		stored := false
 		for _, s := range sessions {
-			t.Rows = append(t.Rows, SessionRow(s, now))
+			stored = stored || s.Stored != ""
+		}
+		if stored {
+			// Where each session lives: a store (secondaryStorage) was read too.
+			t.Head = append(append([]string{}, SessionsHead...), "STORED IN")
+		}
+		for _, s := range sessions {
+			row := SessionRow(s, now)
+			if stored {
+				row = append(row, P(Clip(s.Stored, 20)))
+			}
+			t.Rows = append(t.Rows, row)
 		}
 		b.Table = t
 	}

@@ -34,6 +34,10 @@ type Session struct {
 	UserAgent   string    `json:"user_agent"`
 	Active      bool      `json:"active"`
 	UserMissing bool      `json:"user_missing,omitempty"`
+	// Stored says where the session was found when a session store is
+	// read as well: "database", "store" or "database+store"; "" when only
+	// the database was asked.
+	Stored string `json:"stored,omitempty"`
 }
 
 // Cursor marks the last row of a page, for keyset pagination: the next
