@@ -11,10 +11,13 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/jwtcheck"
+	"github.com/authtui/authtui/internal/probe/textsafe"
 	"github.com/authtui/authtui/internal/report"
 )
 
@@ -361,14 +364,70 @@ func (p *inspectorPane) decode(fresh bool) tea.Cmd {
 	if p.db != nil && p.schema != nil && p.schema.Session != nil {
 		state = report.LookupPending
 	}
+	timeout := p.cfg.Timeout
 	return func() tea.Msg {
 		start := time.Now()
 		opts.Now = start
+		if j := strings.TrimSpace(raw); jwtcheck.Looks(j) {
+			if t, err := jwtcheck.Parse(j); err == nil && t.Alg != "HS256" {
+				// A jwt() plugin token (HS256 is the session_data cookie
+				// cache, which the cookie decoder verifies with the secret).
+				res := inspJWT(j, opts.BaseURL, timeout)
+				res.elapsed = time.Since(start)
+				return inspDecodedMsg{seq: seq, res: res}
+			}
+		}
 		rep, in := probe.DecodeInput(raw, opts)
 		res := inspBuild(rep, len(raw), report.InputKind(in), state)
 		res.elapsed = time.Since(start)
 		return inspDecodedMsg{seq: seq, res: res}
 	}
+}
+
+// inspJWT verifies a pasted JWT against the auth service's JWKS (fetched
+// here, in the decode's Cmd, with the console's timeout) and its issuer
+// against the base URL, as `authtui decode` does.
+func inspJWT(raw, baseURL string, timeout time.Duration) *inspResult {
+	var (
+		set  *jose.JSONWebKeySet
+		from string
+		fs   finding.List
+	)
+	if baseURL != "" {
+		from = jwtcheck.JWKSURL(baseURL)
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		var err error
+		set, err = jwtcheck.FetchJWKS(ctx, nil, from, timeout)
+		cancel()
+		if err != nil {
+			fs.Add(finding.ServerUnreachable, "jwks", "the JWKS %s could not be read, so the signature was not checked: %v", textsafe.URL(from), err)
+		}
+	}
+	var issuers []jwtcheck.Expected
+	if baseURL != "" {
+		issuers = []jwtcheck.Expected{{Label: "the base URL", Value: baseURL}}
+	}
+	rep := jwtcheck.Verify(raw, set, jwtcheck.Options{Now: time.Now(), Issuers: issuers})
+	fs = append(fs, rep.Findings...)
+	res := &inspResult{size: len(raw), kind: "a JWT (jwt plugin)", dbState: report.LookupNotConnected}
+	res.blocks.Head = []report.Block{report.JWT(rep, textsafe.URL(from))}
+	for _, f := range fs {
+		f.Message = report.Safe(f.Message, 600)
+		f.Source = report.Safe(f.Source, 80)
+		res.findings = append(res.findings, f)
+	}
+	res.blocks.Tail = []report.Block{report.Findings(res.findings)}
+	res.sorted = res.findings.Sorted()
+	res.errs, res.warns, _ = res.findings.Count()
+	res.summary.verdict, res.summary.verdictTone = "✓ JWT valid, key "+report.Clip(rep.KeyID, 20), report.Good
+	if rep.Signature != jwtcheck.SignatureValid || res.errs > 0 {
+		res.summary.verdict, res.summary.verdictTone = "✗ JWT not verified: "+rep.Signature, report.Bad
+		if len(res.sorted) > 0 {
+			res.summary.verdict = "✗ JWT: " + string(res.sorted[0].ID)
+		}
+	}
+	res.summary.cookie = "issuer " + report.Clip(rep.Token.Issuer, 60)
+	return res
 }
 
 func (p *inspectorPane) siteURL() string {

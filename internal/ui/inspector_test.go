@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,9 +13,11 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/authtui/authtui/internal/batest"
 	"github.com/authtui/authtui/internal/pgtest"
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/login"
 )
 
 // insFixtureSecretC is fake fixture secret C of testdata/betterauth/cases.mjs.
@@ -458,5 +461,36 @@ func TestInspectorSummaryVerdicts(t *testing.T) {
 	insPaste(t, p, f.CookieHeader)
 	if s := insFlat(p.Summary(60, 1)); s != "✓ valid, signed by server.env, issuer.env" {
 		t.Errorf("verified: %q", s)
+	}
+}
+
+// A jwt() plugin token pasted into the inspector is verified against the
+// auth service's real JWKS, as `authtui decode` does.
+func TestInspectorVerifiesJWT(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	srv := batest.Start(t, batest.Options{DatabaseURL: dsn, ExtraEnv: []string{"FIXTURE_JWT=1"}})
+	batest.SignUp(t, srv.URL, "jwt@example.com", lfPassword)
+	sess := batest.SignIn(t, srv.URL, "jwt@example.com", lfPassword)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/auth/get-session", nil)
+	req.Header.Set("Cookie", sess.CookieHeader)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	jwt := res.Header.Get("set-auth-jwt")
+	p := newTestInspector(t, &Config{Timeout: 5 * time.Second, Login: login.Options{BaseURL: srv.URL}})
+	insPaste(t, p, jwt)
+	v := insFlat(p.View(160, 40))
+	for _, want := range []string{"JWT EdDSA", "✓ valid", srv.URL + "/api/auth/jwks", "jwt@example.com", "No findings."} {
+		if !strings.Contains(v, want) {
+			t.Errorf("view lacks %q:\n%s", want, v)
+		}
+	}
+	if s := insFlat(p.Summary(40, 4)); !strings.Contains(s, "✓ JWT valid") {
+		t.Errorf("summary: %s", s)
+	}
+	if strings.Contains(p.View(160, 40), jwt) {
+		t.Fatal("the full token on screen")
 	}
 }
