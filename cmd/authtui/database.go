@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -210,7 +209,7 @@ func sessionsWithStore(a *app, c common, d dbFlags, cfg probe.Config, q database
 	ctx, cancel := context.WithTimeout(context.Background(), 3*d.timeout)
 	defer cancel()
 	out := sessionsOutput{Sessions: []database.Session{}}
-	byID := map[string]int{}
+	var rows []database.Session
 	if cfg.DatabaseURL.Set() {
 		db, err := database.Open(ctx, d.options(cfg.DatabaseURL.Value))
 		if err != nil {
@@ -222,11 +221,7 @@ func sessionsWithStore(a *app, c common, d dbFlags, cfg probe.Config, q database
 			if err == nil && schema.Session != nil {
 				out.Findings = append(out.Findings, fsch...)
 				if page, err := db.Sessions(ctx, schema, q); err == nil {
-					for _, s := range page.Sessions {
-						s.Stored = "database"
-						byID[s.ID] = len(out.Sessions)
-						out.Sessions = append(out.Sessions, s)
-					}
+					rows = page.Sessions
 				}
 			}
 		}
@@ -234,6 +229,7 @@ func sessionsWithStore(a *app, c common, d dbFlags, cfg probe.Config, q database
 	st, err := store.Open(ctx, store.Options{URL: cfg.StoreURL.Value, Timeout: d.timeout})
 	if err != nil {
 		out.Findings = append(out.Findings, store.Combine(nil, err, store.Row{})...)
+		out.Sessions = database.WithStore(rows, nil, time.Now(), q.Limit)
 		return finishSessions(a, c, out)
 	}
 	defer st.Close()
@@ -241,21 +237,7 @@ func sessionsWithStore(a *app, c common, d dbFlags, cfg probe.Config, q database
 	if err != nil {
 		out.Findings = append(out.Findings, store.Combine(nil, err, store.Row{})...)
 	}
-	now := time.Now()
-	for _, s := range recent {
-		if i, ok := byID[s.SessionID]; ok {
-			out.Sessions[i].Stored = "database+store"
-			continue
-		}
-		out.Sessions = append(out.Sessions, database.Session{
-			ID: s.SessionID, UserID: s.UserID, Email: s.Email, TokenPrefix: s.TokenPrefix,
-			CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, Active: s.ExpiresAt.After(now) && !s.Revoked, Stored: "store",
-		})
-	}
-	sort.SliceStable(out.Sessions, func(i, j int) bool { return out.Sessions[i].CreatedAt.After(out.Sessions[j].CreatedAt) })
-	if len(out.Sessions) > q.Limit {
-		out.Sessions = out.Sessions[:q.Limit]
-	}
+	out.Sessions = database.WithStore(rows, recent, time.Now(), q.Limit)
 	return finishSessions(a, c, out)
 }
 

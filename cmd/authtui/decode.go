@@ -13,6 +13,7 @@ import (
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/jwtcheck"
+	"github.com/authtui/authtui/internal/probe/store"
 	"github.com/authtui/authtui/internal/probe/textsafe"
 	"github.com/authtui/authtui/internal/report"
 	jose "github.com/go-jose/go-jose/v4"
@@ -94,6 +95,7 @@ Examples:
 	}
 	rep.Findings = append(pre, rep.Findings...)
 	rep.Database = lookupTokens(a, &c, &d, sources, &rep)
+	lookupStore(a, &c, &d, sources, &rep)
 	if c.json {
 		return exitFor(rep.Findings), writeJSON(a.stdout, rep)
 	}
@@ -165,6 +167,10 @@ func lookupTokens(a *app, c *common, d *dbFlags, sources []probe.Source, rep *pr
 	}
 	defer db.Close()
 	schema, fs, err := db.DetectSchema(ctx)
+	if err == nil {
+		cfg := probe.Resolve(probe.Flags{StoreURL: d.storeURL, Declared: c.declared()}, sources, a.getenv)
+		fs = database.ForStore(fs, schema, cfg.StoreURL.Set())
+	}
 	rep.Findings = append(rep.Findings, fs...)
 	if err != nil || schema.Session == nil {
 		return report.LookupNoSessionTable
@@ -174,6 +180,50 @@ func lookupTokens(a *app, c *common, d *dbFlags, sources []probe.Source, rep *pr
 		return report.LookupFailed
 	}
 	return report.LookupChecked
+}
+
+// lookupStore looks each decoded session token up in the session store
+// (secondaryStorage) when one is configured, judged together with what
+// the database said of it.
+func lookupStore(a *app, c *common, d *dbFlags, sources []probe.Source, rep *probe.DecodeReport) {
+	cfg := probe.Resolve(probe.Flags{DatabaseURL: d.url, StoreURL: d.storeURL, Declared: c.declared()}, sources, a.getenv)
+	if !cfg.StoreURL.Set() {
+		return
+	}
+	var tokens []probe.CookieReport
+	for _, ck := range rep.Cookies {
+		if ck.Token() != "" && (ck.Kind == probe.KindSessionToken || ck.Kind == probe.KindBearer) {
+			tokens = append(tokens, ck)
+		}
+	}
+	if len(tokens) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*d.timeout)
+	defer cancel()
+	st, err := store.Open(ctx, store.Options{URL: cfg.StoreURL.Value, Timeout: d.timeout})
+	if err != nil {
+		rep.Findings = append(rep.Findings, store.Combine(nil, err, store.Row{})...)
+		return
+	}
+	defer st.Close()
+	for _, ck := range tokens {
+		s, err := st.Lookup(ctx, ck.Token())
+		row := store.Row{}
+		if r := ck.SessionRow; r != nil {
+			row = store.Row{Checked: true, Found: r.Found, ExpiresAt: r.ExpiresAt, UserID: r.UserID}
+		}
+		var fs finding.List
+		if err != nil {
+			fs = store.Combine(nil, err, row)
+		} else {
+			fs = store.Combine(&s, nil, row)
+		}
+		for i := range fs {
+			fs[i].Source = ck.Name
+		}
+		rep.Findings = append(rep.Findings, fs...)
+	}
 }
 
 func readInput(a *app, pos []string) (string, error) {

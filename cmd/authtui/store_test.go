@@ -75,6 +75,15 @@ func TestCheckRedisBackedServer(t *testing.T) {
 	}
 	t.Logf("authtui sessions --redis-url:\n%s", sess.stdout)
 
+	// A pasted cookie is looked up in the store too.
+	sess2 := batest.SignIn(t, srv.URL, "test@example.com", testPass)
+	if r := run(t, "", "decode", "--env-file", env, "--redis-url", rds.URL, sess2.CookieHeader); r.code != exitOK || strings.Contains(r.stdout, "store-session-missing") {
+		t.Errorf("decode, the server's store: exit %d\n%s", r.code, r.stdout)
+	}
+	if r := run(t, "", "decode", "--env-file", env, "--redis-url", other.URL, sess2.CookieHeader); r.code != exitFound || !strings.Contains(r.stdout, "store-session-missing") {
+		t.Errorf("decode, another store: exit %d\n%s", r.code, r.stdout)
+	}
+
 	rds.Stop()
 	r, verdict, ids = check("--redis-url", rds.URL)
 	if r.code != exitFound || verdict != "store-unreachable" {

@@ -64,6 +64,7 @@ type databasePane struct {
 	infoErr string    // the last ServerInfo failure while pings still work
 
 	schemaFindings finding.List // detection, indexes, orphans: fixed per connection
+	storeURL       string       // the session store of the resolved configuration, if any
 	healthFindings finding.List // re-judged after every refresh
 	schemaNote     string       // a partial detection failure (indexes unreadable, …)
 
@@ -156,7 +157,9 @@ func (p *databasePane) Health() *database.Health {
 func (p *databasePane) Findings() finding.List {
 	switch p.state {
 	case dbConnected:
-		return append(append(finding.List{}, p.schemaFindings...), p.healthFindings...)
+		// A user table without a session table is secondaryStorage, not
+		// a missing schema (database.ForStore).
+		return append(database.ForStore(append(finding.List{}, p.schemaFindings...), p.schema, p.storeURL != ""), p.healthFindings...)
 	case dbDown:
 		if p.connErr == nil {
 			return nil
@@ -283,6 +286,7 @@ func (p *databasePane) backoff() time.Duration {
 func (p *databasePane) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case SecretsLoadedMsg:
+		p.storeURL = msg.Config.StoreURL.Value
 		if p.cfg.Database.URL != "" || msg.DBURL == p.url && p.state != dbWaiting {
 			return nil
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/store"
 	"github.com/authtui/authtui/internal/probe/textsafe"
 	"github.com/authtui/authtui/internal/report"
 )
@@ -80,6 +81,10 @@ type sessionsPane struct {
 	confirm   *database.Session
 
 	keys sessionsKeys
+
+	// storeURL is the session store of the resolved configuration
+	// (--redis-url, REDIS_URL & co.): its sessions are listed too.
+	storeURL string
 }
 
 type sessionsKeys struct {
@@ -93,6 +98,7 @@ type (
 		gen, seq generation
 		page     *database.SessionsPage
 		err      error
+		storeErr bool // err is the session store's, not the database's
 	}
 	sessionsTickMsg    struct{ gen, seq generation }
 	sessionsRevokedMsg struct {
@@ -199,6 +205,11 @@ func (p *sessionsPane) Selection() string {
 }
 
 func (p *sessionsPane) canLoad() bool {
+	return p.dbSessions() || p.storeURL != ""
+}
+
+// dbSessions says the database has a session table to read.
+func (p *sessionsPane) dbSessions() bool {
 	return p.db != nil && p.schema != nil && p.schema.Session != nil
 }
 
@@ -208,12 +219,38 @@ func (p *sessionsPane) load() tea.Cmd {
 	}
 	p.seq.next()
 	p.loading = true
-	gen, seq, db, schema, timeout := p.gen, p.seq, p.db, p.schema, p.cfg.Timeout
+	gen, seq, db, schema, timeout, storeURL := p.gen, p.seq, p.db, p.schema, p.cfg.Timeout, p.storeURL
+	if !p.dbSessions() {
+		db = nil
+	}
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout+sessionsGrace)
 		defer cancel()
-		page, err := db.Sessions(ctx, schema, database.SessionQuery{Limit: sessionsPageSize})
-		return sessionsLoadedMsg{gen: gen, seq: seq, page: page, err: err}
+		page := &database.SessionsPage{}
+		var err error
+		if db != nil {
+			if page, err = db.Sessions(ctx, schema, database.SessionQuery{Limit: sessionsPageSize}); err != nil {
+				return sessionsLoadedMsg{gen: gen, seq: seq, err: err}
+			}
+		}
+		if storeURL != "" {
+			// The store (secondaryStorage) is read with each refresh, on
+			// a connection of its own, read-only; its sessions join the
+			// database's, each marked with where it lives.
+			st, err := store.Open(ctx, store.Options{URL: storeURL, Timeout: timeout})
+			if err != nil {
+				return sessionsLoadedMsg{gen: gen, seq: seq, err: err, storeErr: true}
+			}
+			defer st.Close()
+			recent, err := st.Recent(ctx, sessionsPageSize)
+			if err != nil {
+				return sessionsLoadedMsg{gen: gen, seq: seq, err: err, storeErr: true}
+			}
+			merged := *page
+			merged.Sessions = database.WithStore(page.Sessions, recent, time.Now(), sessionsPageSize)
+			page = &merged
+		}
+		return sessionsLoadedMsg{gen: gen, seq: seq, page: page}
 	}
 }
 
@@ -232,6 +269,16 @@ func (p *sessionsPane) revoke(s database.Session) tea.Cmd {
 
 func (p *sessionsPane) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
+	case SecretsLoadedMsg:
+		if u := msg.Config.StoreURL.Value; u != p.storeURL {
+			p.storeURL = u
+			if u != "" && !p.loading {
+				p.gen.next()
+				p.every = p.cfg.SessionsEvery
+				return p.load()
+			}
+		}
+		return nil
 	case DBReadyMsg:
 		p.gen.next()
 		p.db, p.schema, p.confirm, p.loading = msg.DB, msg.Schema, nil, false
@@ -259,7 +306,10 @@ func (p *sessionsPane) Update(msg tea.Msg) tea.Cmd {
 			// answer at all (a timeout of our own, a refused or dropped
 			// connection) is an outage, however long it took.
 			id := finding.DBUnreachable
-			if strings.Contains(p.loadErr, "statement_timeout") {
+			switch {
+			case msg.storeErr:
+				id = finding.StoreUnreachable
+			case strings.Contains(p.loadErr, "statement_timeout"):
 				id = finding.DBSlow
 			}
 			p.findings.Add(id, "sessions", "reading the newest sessions failed: %s", p.loadErr)
@@ -570,11 +620,11 @@ func (p *sessionsPane) count() string {
 func (p *sessionsPane) Summary(w, h int) string {
 	var lines []string
 	switch {
-	case !p.hadDB:
+	case !p.hadDB && p.storeURL == "":
 		lines = append(lines, p.st.Dim.Render("waiting for the database…"))
-	case p.db == nil:
+	case p.db == nil && p.hadDB:
 		lines = append(lines, p.st.Err.Render("✗ database unavailable"))
-	case p.schema == nil || p.schema.Session == nil:
+	case (p.schema == nil || p.schema.Session == nil) && p.storeURL == "":
 		lines = append(lines, p.st.Err.Render("✗ no session table"))
 	case p.loadErr != "":
 		lines = append(lines, p.st.Err.Render("✗ load failed: ")+p.loadErr)
@@ -620,11 +670,11 @@ func (p *sessionsPane) View(w, h int) string {
 	case p.confirm != nil:
 		c := p.confirm
 		top = append(top, p.st.Warn.Render(fmt.Sprintf("revoke session %s of %s? y/n", report.Clip(c.ID, 40), report.Clip(report.SessionUser(*c).Text, 60))))
-	case !p.hadDB:
+	case !p.hadDB && p.storeURL == "":
 		return block(p.st.Dim.Render("Waiting for the database (see the Database pane)…"), w, h)
-	case p.db == nil:
+	case p.db == nil && p.hadDB:
 		top = append(top, p.st.Err.Render("✗ database unavailable")+p.st.Dim.Render(" · showing the load of "+p.loadedAt.Format("15:04:05")))
-	case p.schema == nil || p.schema.Session == nil:
+	case (p.schema == nil || p.schema.Session == nil) && p.storeURL == "":
 		return block(p.st.Err.Render("✗ no session table")+"\nSee the Database pane: run BetterAuth's migrations or pass --session-table.", w, h)
 	case p.loadErr != "":
 		top = append(top, p.st.Err.Render("✗ ")+p.loadErr)
@@ -735,8 +785,15 @@ func (p *sessionsPane) statusLine() string {
 	if p.loaded {
 		last = fmt.Sprintf("last query %s at %s", report.Duration(p.elapsed), p.loadedAt.Format("15:04:05"))
 	}
+	from := ""
+	if p.storeURL != "" {
+		from = "database and store · "
+		if !p.dbSessions() {
+			from = "the store (secondaryStorage) · "
+		}
+	}
 	switch {
-	case p.db == nil:
+	case p.db == nil && p.storeURL == "":
 		return p.st.Dim.Render("not refreshing until the database is back · " + last)
 	case p.loadErr != "":
 		return p.st.Warn.Render(fmt.Sprintf("! load failed at %s; retrying every %s", p.failedAt.Format("15:04:05"), p.every)) +
@@ -744,7 +801,7 @@ func (p *sessionsPane) statusLine() string {
 	case p.slow && p.every > p.cfg.SessionsEvery:
 		return p.st.Warn.Render(fmt.Sprintf("! slow queries: refresh every %s · %s", p.every, last))
 	}
-	return p.st.Dim.Render(fmt.Sprintf("refresh every %s · %s", p.every, last))
+	return p.st.Dim.Render(fmt.Sprintf("%srefresh every %s · %s", from, p.every, last))
 }
 
 func (p *sessionsPane) detailView(w int) []string {
@@ -787,6 +844,9 @@ func (p *sessionsPane) detailView(w int) []string {
 	}
 	row("expires", exp)
 	row("status", p.st.span(report.SessionStatus(*r), 40))
+	if r.Stored != "" {
+		row("stored in", textsafe.Clean(r.Stored))
+	}
 	row("IP", textsafe.Clean(r.IPAddress))
 	row("user agent", textsafe.Clean(r.UserAgent))
 	hint := "esc closes"

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authtui/authtui/internal/batest"
+	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/textsafe"
+	"github.com/authtui/authtui/internal/redistest"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -599,5 +602,37 @@ func TestSessionsSummaryShowsNewest(t *testing.T) {
 		if !strings.HasPrefix(l, "✓ "+s.Email+" ") || !strings.HasSuffix(l, report.Rel(s.CreatedAt, now)) {
 			t.Errorf("row %d: %q, want %s created %s", i, l, s.Email, report.Rel(s.CreatedAt, now))
 		}
+	}
+}
+
+// A server with sessions in Redis and none in its database: the pane
+// lists the store's sessions once the configuration names the store.
+func TestSessionsPaneReadsTheStore(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	rds := redistest.Start(t)
+	srv := batest.Start(t, batest.Options{DatabaseURL: dsn, ExtraEnv: []string{"FIXTURE_REDIS_URL=" + rds.URL}})
+	batest.SignUp(t, srv.URL, "redis@example.com", lfPassword)
+	cfg := &Config{Timeout: 5 * time.Second}
+	cfg.defaults()
+	p := newSessionsPane(cfg, newStyles())
+	keep := func(msg tea.Msg) bool { _, ok := msg.(sessionsLoadedMsg); return ok }
+	msg := SecretsLoadedMsg{Config: probe.Config{StoreURL: probe.Setting{Value: rds.URL, From: "--redis-url"}}}
+	pump(t, p.Update, p.Update(msg), 10*time.Second, keep, func() bool { return p.loaded })
+	v := ansi.Strip(p.View(140, 20))
+	for _, want := range []string{"redis@example.com", "the store (secondaryStorage)"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("pane lacks %q:\n%s", want, v)
+		}
+	}
+	p.SetFocused(true)
+	p.Update(press("enter"))
+	if d := ansi.Strip(p.View(140, 20)); !strings.Contains(d, "stored in") || !strings.Contains(d, "store") {
+		t.Errorf("details do not say where the session lives:\n%s", d)
+	}
+	p.Update(press("esc"))
+	rds.Stop()
+	pump(t, p.Update, p.load(), 10*time.Second, keep, func() bool { return !p.loading })
+	if !p.Findings().Has(finding.StoreUnreachable) {
+		t.Errorf("store down: findings %+v", p.Findings())
 	}
 }

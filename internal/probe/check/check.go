@@ -109,20 +109,9 @@ func openStore(ctx context.Context, cfg probe.Config) (*store.Store, error) {
 // no session table unless session.storeSessionInDatabase is on). That is
 // no missing schema; without a store to look in, it is sessions-elsewhere.
 func storeAware(h *database.Health, storeConfigured bool) {
-	if h == nil || h.Schema == nil || h.Schema.Session != nil || h.Schema.User == nil {
-		return
+	if h != nil {
+		h.Findings = database.ForStore(h.Findings, h.Schema, storeConfigured)
 	}
-	var kept finding.List
-	for _, f := range h.Findings {
-		if f.ID != finding.DBSchemaMissing {
-			kept = append(kept, f)
-		}
-	}
-	if !storeConfigured {
-		kept = append(kept, finding.New(finding.SessionsElsewhere, "database",
-			"the database has a user table (%s) but no session table: BetterAuth with secondaryStorage (Redis, Valkey, Upstash) keeps sessions in the store, and its migrations create no session table unless session.storeSessionInDatabase is on. Pass --redis-url (the app's REDIS_URL) to look there.", h.Schema.User))
-	}
-	h.Findings = kept
 }
 
 // Run executes the pipeline. Events, when not nil, receive progress and
