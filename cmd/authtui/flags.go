@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/authtui/authtui/internal/probe/discover"
+	"github.com/authtui/authtui/internal/probe/jwtcheck"
 	"github.com/authtui/authtui/internal/probe/login"
 	"github.com/authtui/authtui/internal/probe/project"
 
@@ -270,4 +271,19 @@ func (c *common) cookiePrefix() string {
 		return ""
 	}
 	return c.plan.Settings.CookiePrefix
+}
+
+// jwtAudiences are the aud values the project's services declare
+// (jwt_audience in authtui.toml), for the login flow's JWT check.
+func (c *common) jwtAudiences() []jwtcheck.Expected {
+	if c.plan == nil {
+		return nil
+	}
+	var out []jwtcheck.Expected
+	for _, s := range c.plan.Services {
+		if a := strings.TrimSpace(s.JWTAudience); a != "" {
+			out = append(out, jwtcheck.Expected{Label: s.Name + " (jwt_audience in " + project.FileName + ")", Value: a})
+		}
+	}
+	return out
 }

@@ -143,7 +143,7 @@ Examples:
 	if err != nil {
 		return exitUsage, err
 	}
-	opts.MoreAPIs = c.moreAPIs(cfg)
+	opts.MoreAPIs, opts.JWTAudiences = c.moreAPIs(cfg), c.jwtAudiences()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	st := newStyle(c.colors(a))
@@ -294,7 +294,7 @@ Example:
 	if err != nil {
 		return exitUsage, err
 	}
-	opts.MoreAPIs = c.moreAPIs(cfg)
+	opts.MoreAPIs, opts.JWTAudiences = c.moreAPIs(cfg), c.jwtAudiences()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	st := newStyle(c.colors(a))

@@ -85,6 +85,7 @@ Example:
 		cfg.Environment = env
 	}
 	cfg.Declared = c.declared()
+	cfg.Login.JWTAudiences = c.jwtAudiences()
 	cfg.Login.MoreAPIs = c.moreAPIs(probe.Resolve(probe.Flags{APIURL: l.apiURL, Declared: cfg.Declared}, nil, nil))
 	if cfg.Login.CookiePrefix == "" {
 		cfg.Login.CookiePrefix = c.cookiePrefix()

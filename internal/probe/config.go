@@ -45,6 +45,9 @@ type Declared struct {
 	// DatabaseURLVar names the variable that holds the database URL in
 	// the env sources, when it is not DATABASE_URL.
 	DatabaseURLVar string
+	// StoreURLVar names the variable that holds the session store's URL,
+	// when it is none of StoreVars.
+	StoreURLVar string
 }
 
 func (d Declared) setting(v, key string) Setting {
@@ -107,7 +110,11 @@ func Resolve(f Flags, sources []Source, getenv func(string) string) Config {
 			c.DatabaseURL = Setting{Value: v, From: "DATABASE_URL in the environment"}
 		}
 	}
-	c.StoreURL = pick(f.StoreURL, "--redis-url", sources, StoreVars)
+	storeVars := StoreVars
+	if v := strings.TrimSpace(d.StoreURLVar); v != "" {
+		storeVars = []string{v}
+	}
+	c.StoreURL = pick(f.StoreURL, "--redis-url", sources, storeVars)
 	if !c.StoreURL.Set() {
 		for _, name := range StoreVars {
 			if v := strings.TrimSpace(getenv(name)); v != "" {

@@ -28,7 +28,7 @@ var (
 	StoreVars = []string{"REDIS_URL", "KV_URL", "REDIS_TLS_URL", "UPSTASH_REDIS_URL", "VALKEY_URL"}
 	// StoreRESTVars are Upstash's REST-only configuration, which no Redis
 	// client speaks.
-	StoreRESTVars = []string{"UPSTASH_REDIS_REST_URL"}
+	StoreRESTVars = []string{"UPSTASH_REDIS_REST_URL", "KV_REST_API_URL"}
 )
 
 // ProcessEnvLabel labels the process environment as a source.

@@ -373,7 +373,7 @@ func (p *loginPane) start(email, password, replay string) tea.Cmd {
 	opts := check.Options{
 		Config: cfg, Email: email, Password: password, CookiePrefix: p.cfg.Login.CookiePrefix,
 		ReplaySession: replay, DB: p.db, Schema: p.schema, NoDatabase: p.db == nil,
-		KeepSession: p.cfg.Login.KeepSession, MoreAPIs: p.cfg.Login.MoreAPIs,
+		KeepSession: p.cfg.Login.KeepSession, MoreAPIs: p.cfg.Login.MoreAPIs, JWTAudiences: p.cfg.Login.JWTAudiences,
 	}
 	if p.db == nil && cfg.DatabaseURL.Set() {
 		// Configured but not connected is not "no database".

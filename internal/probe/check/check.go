@@ -14,6 +14,7 @@ import (
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/jwtcheck"
 	"github.com/authtui/authtui/internal/probe/login"
 	"github.com/authtui/authtui/internal/probe/store"
 )
@@ -35,6 +36,9 @@ type Options struct {
 	// MoreAPIs are further declared endpoints to present the session to
 	// (a project's services with an api_url besides Config.APIURL).
 	MoreAPIs []login.API
+	// JWTAudiences are the aud values declared APIs expect in the jwt()
+	// plugin's tokens (jwt_audience in authtui.toml).
+	JWTAudiences []jwtcheck.Expected
 
 	// Database options besides the URL (taken from Config), e.g. table
 	// overrides. Pings is how many latency samples the health probe takes.
@@ -140,6 +144,11 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 		rep.originFs = probe.CheckOrigin(cfg.Sources, cfg.Origin.Value, cfg.BaseURL.Value)
 		rep.Findings = append(rep.Findings, rep.originFs...)
 	}
+	if cfg.StoreREST != "" {
+		// A REST-only store configuration: said, and not read.
+		v, src, _ := strings.Cut(cfg.StoreREST, " in ")
+		rep.Findings = append(rep.Findings, store.UnsupportedFinding(v, src))
+	}
 	emit(Event{Secrets: &rep.Secrets})
 
 	// The database: reuse the caller's connection, or probe it in the
@@ -220,7 +229,7 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 		rep.Findings = append(rep.Findings, store.Combine(nil, stErr, store.Row{})...)
 	}
 	lo := login.Options{
-		Store:   st,
+		Store: st, JWTAudiences: opts.JWTAudiences,
 		BaseURL: cfg.BaseURL.Value, Origin: cfg.Origin.Value, Email: opts.Email, Password: opts.Password,
 		APIURL: cfg.APIURL.Value, Timeout: cfg.Timeout, Candidates: rep.Secrets.Candidates,
 		CookiePrefix: opts.CookiePrefix, DB: db, Schema: schema, ReplaySession: opts.ReplaySession,

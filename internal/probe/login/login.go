@@ -67,6 +67,9 @@ type Options struct {
 	// then looks the issued token up there too.
 	Store    *store.Store
 	StoreErr error
+	// JWTAudiences are what the user's APIs are declared to expect in
+	// the jwt() plugin's tokens' aud; the JWT step checks each.
+	JWTAudiences []jwtcheck.Expected
 	// NoDB says why DB is nil when there is no WaitDB (the console knows
 	// its connection is down); empty: no database was configured.
 	NoDB string
@@ -1039,7 +1042,7 @@ func (r *run) stepJWT() bool {
 		return true
 	}
 	rep := jwtcheck.Verify(r.jwt, set, jwtcheck.Options{Now: time.Now(),
-		Issuers: []jwtcheck.Expected{{Label: "the base URL", Value: r.opts.BaseURL}}})
+		Issuers: []jwtcheck.Expected{{Label: "the base URL", Value: r.opts.BaseURL}}, Audiences: r.opts.JWTAudiences})
 	for i := range rep.Findings {
 		rep.Findings[i].Source = StepJWT
 	}

@@ -28,6 +28,8 @@ type PlanService struct {
 	Declared bool   `json:"declared"` // named in the project file
 	BaseURL  string `json:"base_url,omitempty"`
 	APIURL   string `json:"api_url,omitempty"`
+	// JWTAudience is the aud the service expects in jwt() tokens.
+	JWTAudience string `json:"jwt_audience,omitempty"`
 }
 
 // Options say where to start.
@@ -96,7 +98,7 @@ func (p *Plan) declare(d Service) {
 		i = len(p.Services) - 1
 	}
 	s := &p.Services[i]
-	s.Declared, s.Name, s.BaseURL, s.APIURL = true, d.Name, d.BaseURL, d.APIURL
+	s.Declared, s.Name, s.BaseURL, s.APIURL, s.JWTAudience = true, d.Name, d.BaseURL, d.APIURL, d.JWTAudience
 	s.Role = discover.RoleConsumer
 	if d.Role == RoleAuth {
 		s.Role = discover.RoleAuth
@@ -247,7 +249,7 @@ func (p *Plan) Files() []string {
 
 // Declared is what the project file says, for probe.Resolve.
 func (p *Plan) Declared() probe.Declared {
-	d := probe.Declared{File: FileName, DatabaseURL: p.Settings.DatabaseURL, DatabaseURLVar: p.Settings.DatabaseURLEnv}
+	d := probe.Declared{File: FileName, DatabaseURL: p.Settings.DatabaseURL, DatabaseURLVar: p.Settings.DatabaseURLEnv, StoreURLVar: p.Settings.RedisURLEnv}
 	if p.File == "" {
 		return probe.Declared{}
 	}

@@ -34,10 +34,13 @@ type Settings struct {
 	// DatabaseURLEnv names the variable holding the database URL in the
 	// auth service's env files (default DATABASE_URL). Prefer it to
 	// DatabaseURL, which puts a password into a file people commit.
-	DatabaseURLEnv string   `toml:"database_url_env,omitempty"`
-	DatabaseURL    string   `toml:"database_url,omitempty"`
-	Origins        []string `toml:"origins,omitempty"`
-	CookiePrefix   string   `toml:"cookie_prefix,omitempty"`
+	DatabaseURLEnv string `toml:"database_url_env,omitempty"`
+	// RedisURLEnv names the variable holding the session store's URL
+	// (BetterAuth's secondaryStorage), when it is not REDIS_URL, KV_URL…
+	RedisURLEnv  string   `toml:"redis_url_env,omitempty"`
+	DatabaseURL  string   `toml:"database_url,omitempty"`
+	Origins      []string `toml:"origins,omitempty"`
+	CookiePrefix string   `toml:"cookie_prefix,omitempty"`
 }
 
 // Service is one declared service.
@@ -50,6 +53,9 @@ type Service struct {
 	EnvFiles []string `toml:"env_files,omitempty"`
 	BaseURL  string   `toml:"base_url,omitempty"`
 	APIURL   string   `toml:"api_url,omitempty"` // an endpoint that needs a session, to test
+	// JWTAudience is the aud this API expects in the jwt() plugin's
+	// tokens, when it checks one (default: the base URL, as the plugin sets).
+	JWTAudience string `toml:"jwt_audience,omitempty"`
 }
 
 // Roles a service may declare.

@@ -27,6 +27,9 @@ environment = ` + q(p.Environment()) + `
 # (database_url = "postgres://…" works too, but puts a password in a file
 # people commit.)
 database_url_env = ` + q(orDefault(p.Settings.DatabaseURLEnv, "DATABASE_URL")) + `
+# With secondaryStorage (Redis): the variable holding the store's URL, when
+# it is not REDIS_URL, KV_URL, REDIS_TLS_URL, UPSTASH_REDIS_URL or VALKEY_URL.
+# redis_url_env = "SESSION_REDIS_URL"
 # The front end's origin(s), for the SameSite and trustedOrigins checks.
 `)
 	if len(p.Settings.Origins) > 0 {
