@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make sure the tools the tests and the demo need are on this machine:
 # Go, Node.js (>= 20) with npm, PostgreSQL server binaries and psql, tmux,
-# redis-server (session-store tests).
+# redis-server (session-store tests), chromium (browser tests).
 # As root on Debian it installs what is missing with apt-get; otherwise it
 # says what to install and fails.
 set -euo pipefail
@@ -16,6 +16,7 @@ if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev
 fi
 command -v tmux >/dev/null || missing+=(tmux)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
 command -v curl >/dev/null || missing+=(curl)
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -49,6 +49,7 @@ func commands() []command {
 		{"login", "test sign-in against the auth service, following the session step by step", runLogin},
 		{"sessions", "list BetterAuth sessions, newest first (read-only)", runSessions},
 		{"db", "check the database: reachability, latency, TLS, schema", runDB},
+		{"browser", "sign in from the front end's origin in a real Chrome and say why cookies are refused", runBrowser},
 		{"init", "discover the project's services and write authtui.toml", runInit},
 		{"version", "print the version", func(a *app, _ []string) (int, error) {
 			fmt.Fprintln(a.stdout, versionString())

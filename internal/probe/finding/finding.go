@@ -141,6 +141,12 @@ const (
 	EnvironmentMissing ID = "environment-missing"
 	EnvironmentCrossed ID = "environment-crossed"
 
+	// Added with issue 10: what Chrome itself says.
+	BrowserCookieRefused     ID = "browser-cookie-refused"
+	BrowserCookieNotSent     ID = "browser-cookie-not-sent"
+	BrowserThirdPartyBlocked ID = "browser-third-party-blocked"
+	BrowserCORSRejected      ID = "browser-cors-rejected"
+
 	// Added with issue 12: which credential forms the API accepts.
 	APIMethods ID = "api-methods"
 
@@ -205,7 +211,8 @@ var severities = map[ID]Severity{
 	InputUnparsable:    Error,
 	DBTLSUnverified:    Warn,
 	EnvironmentMissing: Warn, EnvironmentCrossed: Error,
-	APIMethods: Info,
+	APIMethods:           Info,
+	BrowserCookieRefused: Error, BrowserCookieNotSent: Error, BrowserThirdPartyBlocked: Error, BrowserCORSRejected: Error,
 
 	StoreUnreachable: Error, StoreSessionMissing: Error, StoreSessionRevoked: Error,
 	StoreTTLShort: Warn, StoreDBDisagree: Warn, StoreOnly: Info,

@@ -1,0 +1,405 @@
+// Package browser runs the sign-in in a real headless Chrome (or
+// Chromium) from the front end's origin and reports what Chrome itself
+// says about each cookie: stored or refused and why, sent or withheld and
+// why, and the CORS errors that keep an answer from the page. The reasons
+// come from the DevTools protocol (Network.responseReceivedExtraInfo,
+// requestWillBeSentExtraInfo, loadingFailed), under Chrome's own names.
+//
+// What headless Chromium does here is in ../shared/CHROME.md and
+// docs/betterauth-notes.md; the tests hold it to real servers.
+package browser
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/textsafe"
+)
+
+// Options configure a run.
+type Options struct {
+	Chrome   string // the browser binary; "" searches the usual names
+	Origin   string // the front end's origin the page is put on
+	BaseURL  string // the auth service
+	BasePath string // BetterAuth's basePath; default /api/auth
+	Email    string
+	Password string // typed into the page's fetch only; never output
+	APIURL   string // optional: the user's API, fetched with credentials
+	Timeout  time.Duration
+}
+
+// Searched are the names looked for on PATH when Options.Chrome is empty.
+var Searched = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"}
+
+// ErrNoChrome says no browser was found.
+var ErrNoChrome = errors.New("no Chrome or Chromium found")
+
+// Find returns the browser to run.
+func Find(path string) (string, error) {
+	if path != "" {
+		p, err := exec.LookPath(path)
+		if err != nil {
+			return "", fmt.Errorf("%w: --chrome %s: %v", ErrNoChrome, path, err)
+		}
+		return p, nil
+	}
+	for _, n := range Searched {
+		if p, err := exec.LookPath(n); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%w: searched PATH for %s; install one (Debian: apt-get install chromium) or pass --chrome PATH", ErrNoChrome, strings.Join(Searched, ", "))
+}
+
+// Cookie is a cookie as Chrome judged it at one request.
+type Cookie struct {
+	Name    string   `json:"name"`
+	Reasons []string `json:"reasons,omitempty"` // Chrome's blockedReasons, as named
+}
+
+// Request is one request of the page and what Chrome said of it.
+type Request struct {
+	Step      string   `json:"step"` // sign-in, get-session, api
+	URL       string   `json:"url"`  // without query
+	Status    int      `json:"status,omitempty"`
+	Stored    []string `json:"stored,omitempty"`     // cookies Set-Cookie stored
+	Refused   []Cookie `json:"refused,omitempty"`    // cookies Chrome would not store
+	Sent      []string `json:"sent,omitempty"`       // cookies the request carried
+	Withheld  []Cookie `json:"withheld,omitempty"`   // cookies Chrome did not send
+	CORSError string   `json:"cors_error,omitempty"` // Chrome's corsErrorStatus.corsError
+	Failed    string   `json:"failed,omitempty"`     // the network error, when the request failed
+}
+
+// JarCookie is a cookie in the final jar.
+type JarCookie struct {
+	Name      string `json:"name"`
+	Domain    string `json:"domain"`
+	SameSite  string `json:"same_site,omitempty"`
+	Secure    bool   `json:"secure"`
+	Partition string `json:"partition,omitempty"`
+}
+
+// Pass is one run of the page: with third-party cookies allowed, then
+// blocked (as Safari, Brave, or Chrome with them off).
+type Pass struct {
+	ThirdPartyBlocked bool          `json:"third_party_blocked"`
+	Requests          []Request     `json:"requests"`
+	Jar               []JarCookie   `json:"jar"`
+	Session           bool          `json:"session"` // get-session answered a session
+	Duration          time.Duration `json:"duration_ns"`
+	Error             string        `json:"error,omitempty"`
+}
+
+// Result is a whole run.
+type Result struct {
+	Chrome   string        `json:"chrome"`
+	Origin   string        `json:"origin"`
+	Passes   []Pass        `json:"passes"`
+	Findings finding.List  `json:"findings"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// pagePath is the path the page is served under on the front end's
+// origin, answered through the Fetch domain: no front end needs to run.
+const pagePath = "/__authtui__/"
+
+// Run drives both passes and judges them.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	start := time.Now()
+	chrome, err := Find(o.Chrome)
+	if err != nil {
+		return nil, err
+	}
+	if o.BasePath == "" {
+		o.BasePath = "/api/auth"
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Second
+	}
+	if _, err := url.Parse(o.Origin); err != nil || !strings.HasPrefix(o.Origin, "http") {
+		return nil, fmt.Errorf("the front end's origin %q is not an http(s) origin", textsafe.Clean(o.Origin))
+	}
+	res := &Result{Chrome: chrome, Origin: strings.TrimRight(o.Origin, "/")}
+	for _, blocked := range []bool{false, true} {
+		p := runPass(ctx, chrome, o, blocked)
+		res.Passes = append(res.Passes, p)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	res.Findings = Judge(res)
+	res.Duration = time.Since(start)
+	return res, nil
+}
+
+func runPass(ctx context.Context, chrome string, o Options, blocked bool) Pass {
+	began := time.Now()
+	p := Pass{ThirdPartyBlocked: blocked}
+	profile, err := os.MkdirTemp("", "authtui-chrome-")
+	if err != nil {
+		p.Error = err.Error()
+		return p
+	}
+	defer os.RemoveAll(profile)
+	// A fresh profile blocks third-party cookies and so hides the real
+	// reasons: the first pass allows them, the second blocks them.
+	mode := 0
+	if blocked {
+		mode = 1
+	}
+	os.MkdirAll(filepath.Join(profile, "Default"), 0o700)
+	prefs, _ := json.Marshal(map[string]any{"profile": map[string]any{"cookie_controls_mode": mode}})
+	os.WriteFile(filepath.Join(profile, "Default", "Preferences"), prefs, 0o600)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome), chromedp.UserDataDir(profile),
+		chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		// The page has no address (it is answered through the protocol),
+		// so Chrome treats it as public and blocks its fetches to
+		// loopback; the defaults' own disable-features are kept.
+		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,LocalNetworkAccessChecks"),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	cctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	tctx, cancelT := context.WithTimeout(cctx, 3*o.Timeout)
+	defer cancelT()
+
+	rec := newRecorder(o)
+	pageURL := strings.TrimRight(o.Origin, "/") + pagePath
+	var out struct {
+		SignIn     int    `json:"signIn"`
+		GetSession int    `json:"getSession"`
+		Session    bool   `json:"session"`
+		API        int    `json:"api"`
+		Error      string `json:"error"`
+	}
+	err = chromedp.Listen(tctx, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			// The front end's page, answered here: no front end needs
+			// to run for the page to be on its origin.
+			go chromedp.Call(tctx, fetch.FulfillRequest, fetch.FulfillRequestParams{
+				RequestID: e.RequestID, ResponseCode: 200,
+				ResponseHeaders: []*fetch.HeaderEntry{{Name: "Content-Type", Value: "text/html"}},
+				Body:            []byte("<!doctype html><title>authtui</title>"),
+			})
+			return
+		}
+		rec.event(ev)
+	})
+	if err == nil {
+		_, err = chromedp.Call(tctx, network.Enable, network.EnableParams{})
+	}
+	if err == nil {
+		_, err = chromedp.Call(tctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: pageURL + "*"}}})
+	}
+	if err == nil {
+		err = chromedp.Do(tctx, chromedp.Navigate(pageURL))
+	}
+	if err == nil {
+		out, err = chromedp.Run(tctx, chromedp.Evaluate[struct {
+			SignIn     int    `json:"signIn"`
+			GetSession int    `json:"getSession"`
+			Session    bool   `json:"session"`
+			API        int    `json:"api"`
+			Error      string `json:"error"`
+		}](pageScript(o), chromedp.EvalAwaitPromise))
+	}
+	if err == nil {
+		var jar network.GetCookiesResult
+		jar, err = chromedp.Call(tctx, network.GetCookies, network.GetCookiesParams{URLs: []string{strings.TrimRight(o.BaseURL, "/") + "/"}})
+		for _, c := range jar.Cookies {
+			jc := JarCookie{Name: textsafe.Truncate(c.Name, 80), Domain: textsafe.Truncate(c.Domain, 80), SameSite: string(c.SameSite), Secure: c.Secure}
+			if c.PartitionKey != nil {
+				jc.Partition = textsafe.Truncate(c.PartitionKey.TopLevelSite, 80)
+			}
+			p.Jar = append(p.Jar, jc)
+		}
+	}
+	// Events arrive asynchronously; the last ExtraInfo may trail the
+	// script by a moment.
+	time.Sleep(50 * time.Millisecond)
+	p.Requests = rec.requests()
+	p.Session = out.Session
+	if err != nil {
+		p.Error = textsafe.Safe(err.Error())
+	} else if out.Error != "" {
+		p.Error = textsafe.Safe(out.Error)
+	}
+	p.Duration = time.Since(began)
+	return p
+}
+
+// pageScript signs in and calls get-session (and the API) with
+// credentials, as BetterAuth's client does. Strings are JSON-encoded into
+// the source: the password reaches the page, never an output.
+func pageScript(o Options) string {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	base := strings.TrimRight(o.BaseURL, "/") + o.BasePath
+	return `(async () => {
+  const out = {signIn: 0, getSession: 0, session: false, api: 0, error: ""};
+  try {
+    const r = await fetch(` + q(base+"/sign-in/email") + `, {method: "POST", credentials: "include",
+      headers: {"content-type": "application/json"}, body: JSON.stringify({email: ` + q(o.Email) + `, password: ` + q(o.Password) + `})});
+    out.signIn = r.status;
+  } catch (e) { out.error = "sign-in: " + e.message; return out; }
+  try {
+    const g = await fetch(` + q(base+"/get-session") + `, {credentials: "include"});
+    out.getSession = g.status;
+    const b = await g.text();
+    out.session = b.includes('"session"') && !b.startsWith("null");
+  } catch (e) { out.error = "get-session: " + e.message; return out; }
+  if (` + q(o.APIURL) + ` !== "") {
+    try { const a = await fetch(` + q(o.APIURL) + `, {credentials: "include"}); out.api = a.status; }
+    catch (e) { out.error = "api: " + e.message; }
+  }
+  return out;
+})()`
+}
+
+// recorder gathers the protocol's events per request.
+type recorder struct {
+	mu    sync.Mutex
+	o     Options
+	order []network.RequestID
+	reqs  map[network.RequestID]*Request
+}
+
+func newRecorder(o Options) *recorder {
+	return &recorder{o: o, reqs: map[network.RequestID]*Request{}}
+}
+
+func (r *recorder) get(id network.RequestID) *Request {
+	q, ok := r.reqs[id]
+	if !ok {
+		q = &Request{}
+		r.reqs[id] = q
+		r.order = append(r.order, id)
+	}
+	return q
+}
+
+func (r *recorder) event(ev any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch e := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		if e.Type == network.ResourceTypeDocument || e.Request == nil {
+			return
+		}
+		q := r.get(e.RequestID)
+		q.URL = textsafe.URL(e.Request.URL)
+		q.Step = r.step(e.Request.URL)
+		if e.Request.Method == "OPTIONS" && q.Step != "other" {
+			q.Step = "preflight " + q.Step // CORS asks first; a row of its own
+		}
+	case *network.EventResponseReceived:
+		if e.Response != nil {
+			r.get(e.RequestID).Status = int(e.Response.Status)
+		}
+	case *network.EventResponseReceivedExtraInfo:
+		q := r.get(e.RequestID)
+		for _, b := range e.BlockedCookies {
+			name := cookieName(b.CookieLine)
+			if b.Cookie != nil {
+				name = b.Cookie.Name
+			}
+			var reasons []string
+			for _, x := range b.BlockedReasons {
+				reasons = append(reasons, string(x))
+			}
+			q.Refused = append(q.Refused, Cookie{Name: textsafe.Truncate(name, 80), Reasons: reasons})
+		}
+		for k, v := range e.Headers {
+			if strings.EqualFold(k, "set-cookie") {
+				for _, line := range strings.Split(fmt.Sprint(v), "\n") {
+					n := cookieName(line)
+					if n != "" && !refused(q.Refused, n) {
+						q.Stored = append(q.Stored, textsafe.Truncate(n, 80))
+					}
+				}
+			}
+		}
+	case *network.EventRequestWillBeSentExtraInfo:
+		q := r.get(e.RequestID)
+		for _, c := range e.AssociatedCookies {
+			if c.Cookie == nil {
+				continue
+			}
+			if len(c.BlockedReasons) == 0 {
+				q.Sent = append(q.Sent, textsafe.Truncate(c.Cookie.Name, 80))
+				continue
+			}
+			var reasons []string
+			for _, x := range c.BlockedReasons {
+				reasons = append(reasons, string(x))
+			}
+			q.Withheld = append(q.Withheld, Cookie{Name: textsafe.Truncate(c.Cookie.Name, 80), Reasons: reasons})
+		}
+	case *network.EventLoadingFailed:
+		q := r.get(e.RequestID)
+		q.Failed = textsafe.Truncate(e.ErrorText, 120)
+		if e.CorsErrorStatus != nil {
+			q.CORSError = string(e.CorsErrorStatus.CorsError)
+		}
+	}
+}
+
+func refused(cs []Cookie, name string) bool {
+	for _, c := range cs {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func cookieName(line string) string {
+	n, _, _ := strings.Cut(strings.TrimSpace(line), "=")
+	return strings.TrimSpace(n)
+}
+
+// step names a request by what the page asked.
+func (r *recorder) step(raw string) string {
+	switch {
+	case strings.Contains(raw, "/sign-in/"):
+		return "sign-in"
+	case strings.Contains(raw, "/get-session"):
+		return "get-session"
+	case r.o.APIURL != "" && strings.HasPrefix(raw, r.o.APIURL):
+		return "api"
+	}
+	return "other"
+}
+
+// requests are the page's requests in order, preflights folded into the
+// request they precede (a preflight has no step of its own).
+func (r *recorder) requests() []Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Request
+	for _, id := range r.order {
+		q := r.reqs[id]
+		if q.URL == "" || q.Step == "other" {
+			continue
+		}
+		out = append(out, *q)
+	}
+	return out
+}
