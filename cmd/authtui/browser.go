@@ -114,7 +114,7 @@ func browserBlock(res *browser.Result) report.Block {
 			} else if q.Failed != "" {
 				parts = append(parts, "✗ "+q.Failed)
 			}
-			b.Lines = append(b.Lines, report.Line{Label: report.Clip(q.Step, 14), Indent: 1, Prose: true, Spans: []report.Span{report.P(report.Safe(strings.Join(parts, " · "), 600))}})
+			b.Lines = append(b.Lines, report.Line{Label: report.Clip(q.Step, 20), Indent: 1, Prose: true, Spans: []report.Span{report.P(report.Safe(strings.Join(parts, " · "), 600))}})
 		}
 	}
 	return b
