@@ -104,3 +104,52 @@ func BenchmarkRun(b *testing.B) {
 		}
 	}
 }
+
+// The other ways a cookie is lost, each on a real server: a Domain that
+// does not cover the host (InvalidDomain), a correct SameSite=None;
+// Secure cookie that only third-party blocking stops, and an origin
+// BetterAuth itself rejects (no reason of Chrome's: the server's 403).
+func TestBrowserDomainThirdPartyAndOrigin(t *testing.T) {
+	chrome(t)
+	dsn := pgtest.DSN(t)
+	port, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := fmt.Sprintf("http://localhost:%d", port)
+
+	dom := batest.Start(t, batest.Options{DatabaseURL: dsn, ExtraEnv: []string{"FIXTURE_CROSS_SUBDOMAIN=example.com"}})
+	batest.SignUp(t, dom.URL, "web@example.com", password)
+	res := run(t, Options{Origin: dom.URL, BaseURL: dom.URL})
+	if !hasReason(res, "InvalidDomain") || !res.Findings.Has(finding.BrowserCookieRefused) {
+		t.Errorf("Domain=example.com on 127.0.0.1: %+v %v", res.Passes, res.Findings)
+	}
+
+	none := batest.Start(t, batest.Options{DatabaseURL: dsn, ExtraEnv: []string{"FIXTURE_SAMESITE=none", "FIXTURE_SECURE=1",
+		"FIXTURE_CORS_ORIGIN=" + front, "BETTER_AUTH_TRUSTED_ORIGINS=" + front}})
+	res = run(t, Options{Origin: front, BaseURL: none.URL})
+	if !res.Passes[0].Session || res.Passes[1].Session || !res.Findings.Has(finding.BrowserThirdPartyBlocked) {
+		t.Errorf("SameSite=None; Secure cross-site: %+v %v", res.Passes, res.Findings)
+	}
+
+	strict := batest.Start(t, batest.Options{DatabaseURL: dsn, ExtraEnv: []string{"FIXTURE_CORS_ORIGIN=" + front}})
+	res = run(t, Options{Origin: front, BaseURL: strict.URL})
+	if !res.Findings.Has(finding.LoginOriginRejected) {
+		t.Errorf("an origin BetterAuth rejects: %+v %v", res.Passes, res.Findings)
+	}
+}
+
+func hasReason(res *Result, reason string) bool {
+	for _, p := range res.Passes {
+		for _, q := range p.Requests {
+			for _, c := range append(append([]Cookie{}, q.Refused...), q.Withheld...) {
+				for _, r := range c.Reasons {
+					if r == reason {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}

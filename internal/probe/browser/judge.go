@@ -84,6 +84,23 @@ func Judge(res *Result) finding.List {
 			}
 		}
 	}
+	// A pass without a session and without any reason of Chrome's: the
+	// server said no (a ✗ always carries a finding).
+	for _, p := range res.Passes {
+		if p.Session || len(fs) > 0 {
+			continue
+		}
+		for _, q := range p.Requests {
+			if q.Step != "sign-in" || q.Status == 0 || (q.Status >= 200 && q.Status < 300) {
+				continue
+			}
+			if q.Status == 403 {
+				add(finding.LoginOriginRejected, "browser", "sign-in from a page on %s answered 403: BetterAuth rejects the origin (INVALID_ORIGIN when it is not in trustedOrigins). Add %s to trustedOrigins (BETTER_AUTH_TRUSTED_ORIGINS).", res.Origin, res.Origin)
+			} else {
+				add(finding.LoginUnexpectedStatus, "browser", "sign-in from a page on %s answered %d, not 200.", res.Origin, q.Status)
+			}
+		}
+	}
 	if allowed != nil && blocked != nil && allowed.Session && !blocked.Session {
 		var why []string
 		for _, q := range blocked.Requests {
