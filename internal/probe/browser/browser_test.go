@@ -3,6 +3,11 @@ package browser
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -152,4 +157,42 @@ func hasReason(res *Result, reason string) bool {
 		}
 	}
 	return false
+}
+
+// SameSite=None without Secure: BetterAuth always adds Secure to it, so
+// this happens only when something in between strips it. A proxy in
+// front of the real server does; Chrome refuses the cookie
+// (SameSiteNoneInsecure) and the fix names the proxy.
+func TestBrowserProxyStripsSecure(t *testing.T) {
+	chrome(t)
+	dsn := pgtest.DSN(t)
+	port, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := fmt.Sprintf("http://localhost:%d", port)
+	srv := batest.Start(t, batest.Options{DatabaseURL: dsn, ExtraEnv: []string{"FIXTURE_SAMESITE=none",
+		"FIXTURE_CORS_ORIGIN=" + front, "BETTER_AUTH_TRUSTED_ORIGINS=" + front}})
+	batest.SignUp(t, srv.URL, "web@example.com", password)
+	u, _ := url.Parse(srv.URL)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ModifyResponse = func(r *http.Response) error {
+		lines := r.Header.Values("Set-Cookie")
+		r.Header.Del("Set-Cookie")
+		for _, l := range lines {
+			r.Header.Add("Set-Cookie", regexp.MustCompile(`(?i);\s*Secure`).ReplaceAllString(l, ""))
+		}
+		return nil
+	}
+	proxy := httptest.NewServer(rp)
+	t.Cleanup(proxy.Close)
+	res := run(t, Options{Origin: front, BaseURL: proxy.URL})
+	if !hasReason(res, "SameSiteNoneInsecure") || !res.Findings.Has(finding.BrowserCookieRefused) {
+		t.Fatalf("Secure stripped: %+v %v", res.Passes, res.Findings)
+	}
+	for _, f := range res.Findings {
+		if f.ID == finding.BrowserCookieRefused && !strings.Contains(f.Message, "strips it") {
+			t.Errorf("the fix: %s", f.Message)
+		}
+	}
 }
