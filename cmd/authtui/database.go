@@ -172,23 +172,35 @@ Example:
 	ctx, cancel := context.WithTimeout(context.Background(), 3*d.timeout)
 	defer cancel()
 	out := sessionsOutput{Sessions: []database.Session{}}
-	if cfg.StoreURL.Set() {
-		return sessionsWithStore(a, c, d, cfg, q)
+	if url != "" {
+		if code, err := dbSessions(ctx, &d, url, cfg.StoreURL.Set(), q, &out); err != nil {
+			return code, err
+		}
 	}
+	if cfg.StoreURL.Set() {
+		addStoreSessions(ctx, &d, cfg.StoreURL.Value, q.Limit, &out)
+	}
+	return finishSessions(a, c, out)
+}
+
+// dbSessions reads a page of the database's sessions into out. A database
+// without a session table but with users is secondaryStorage
+// (database.ForStore), not a missing schema.
+func dbSessions(ctx context.Context, d *dbFlags, url string, storeConfigured bool, q database.SessionQuery, out *sessionsOutput) (int, error) {
 	db, err := database.Open(ctx, d.options(url))
 	if err != nil {
 		ce := asConnectError(err)
 		out.Findings.Add(finding.DBUnreachable, "", "cannot connect to the database (%s): %s", ce.Class, ce.Message)
-		return finishSessions(a, c, out)
+		return 0, nil
 	}
 	defer db.Close()
 	schema, fsch, err := db.DetectSchema(ctx)
-	out.Findings = append(out.Findings, fsch...)
 	if err != nil {
 		return exitFound, err
 	}
+	out.Findings = append(out.Findings, database.ForStore(fsch, schema, storeConfigured)...)
 	if schema.Session == nil {
-		return finishSessions(a, c, out)
+		return 0, nil
 	}
 	page, err := db.Sessions(ctx, schema, q)
 	if err != nil {
@@ -199,46 +211,22 @@ Example:
 	if page.Next != nil {
 		out.Next = formatCursor(*page.Next)
 	}
-	return finishSessions(a, c, out)
+	return 0, nil
 }
 
-// sessionsWithStore lists the newest sessions of the session store
-// (secondaryStorage) and of the database, when there is one, each marked
-// with where it lives.
-func sessionsWithStore(a *app, c common, d dbFlags, cfg probe.Config, q database.SessionQuery) (int, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*d.timeout)
-	defer cancel()
-	out := sessionsOutput{Sessions: []database.Session{}}
-	var rows []database.Session
-	if cfg.DatabaseURL.Set() {
-		db, err := database.Open(ctx, d.options(cfg.DatabaseURL.Value))
-		if err != nil {
-			ce := asConnectError(err)
-			out.Findings.Add(finding.DBUnreachable, "", "cannot connect to the database (%s): %s", ce.Class, ce.Message)
-		} else {
-			defer db.Close()
-			schema, fsch, err := db.DetectSchema(ctx)
-			if err == nil && schema.Session != nil {
-				out.Findings = append(out.Findings, fsch...)
-				if page, err := db.Sessions(ctx, schema, q); err == nil {
-					rows = page.Sessions
-				}
-			}
-		}
+// addStoreSessions merges the session store's newest sessions
+// (secondaryStorage) into out, each session marked with where it lives.
+func addStoreSessions(ctx context.Context, d *dbFlags, url string, limit int, out *sessionsOutput) {
+	var recent []store.Session
+	st, err := store.Open(ctx, store.Options{URL: url, Timeout: d.timeout})
+	if err == nil {
+		defer st.Close()
+		recent, err = st.Recent(ctx, limit)
 	}
-	st, err := store.Open(ctx, store.Options{URL: cfg.StoreURL.Value, Timeout: d.timeout})
-	if err != nil {
-		out.Findings = append(out.Findings, store.Combine(nil, err, store.Row{})...)
-		out.Sessions = database.WithStore(rows, nil, time.Now(), q.Limit)
-		return finishSessions(a, c, out)
-	}
-	defer st.Close()
-	recent, err := st.Recent(ctx, q.Limit)
 	if err != nil {
 		out.Findings = append(out.Findings, store.Combine(nil, err, store.Row{})...)
 	}
-	out.Sessions = database.WithStore(rows, recent, time.Now(), q.Limit)
-	return finishSessions(a, c, out)
+	out.Sessions = database.WithStore(out.Sessions, recent, time.Now(), limit)
 }
 
 func finishSessions(a *app, c common, out sessionsOutput) (int, error) {

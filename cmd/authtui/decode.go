@@ -16,7 +16,6 @@ import (
 	"github.com/authtui/authtui/internal/probe/store"
 	"github.com/authtui/authtui/internal/probe/textsafe"
 	"github.com/authtui/authtui/internal/report"
-	jose "github.com/go-jose/go-jose/v4"
 )
 
 // maxInput caps what decode reads: a real paste is a few KB; a mistaken
@@ -94,8 +93,10 @@ Examples:
 		}
 	}
 	rep.Findings = append(pre, rep.Findings...)
-	rep.Database = lookupTokens(a, &c, &d, sources, &rep)
-	lookupStore(a, &c, &d, sources, &rep)
+	// The database and the store, resolved once for both lookups.
+	cfg := probe.Resolve(probe.Flags{DatabaseURL: d.url, StoreURL: d.storeURL, Declared: c.declared()}, sources, a.getenv)
+	rep.Database = lookupTokens(a, &d, cfg, &rep)
+	lookupStore(&d, cfg, &rep)
 	if c.json {
 		return exitFor(rep.Findings), writeJSON(a.stdout, rep)
 	}
@@ -113,20 +114,9 @@ type jwtOutput struct {
 // decodeJWT verifies a pasted JWT against the auth service's JWKS, and
 // its issuer against every source's base URL.
 func decodeJWT(a *app, c *common, raw, baseURL string, secrets probe.SecretsReport, fsLoad finding.List) (int, error) {
-	var (
-		set  *jose.JSONWebKeySet
-		from string
-		fs   = append(finding.List{}, fsLoad...)
-	)
+	from := ""
 	if baseURL != "" {
 		from = jwtcheck.JWKSURL(baseURL)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		var err error
-		set, err = jwtcheck.FetchJWKS(ctx, nil, from, 10*time.Second)
-		cancel()
-		if err != nil {
-			fs.Add(finding.ServerUnreachable, "jwks", "the JWKS %s could not be read, so the signature was not checked: %v", textsafe.URL(from), err)
-		}
 	}
 	var issuers []jwtcheck.Expected
 	for _, s := range secrets.Sources {
@@ -134,8 +124,10 @@ func decodeJWT(a *app, c *common, raw, baseURL string, secrets probe.SecretsRepo
 			issuers = append(issuers, jwtcheck.Expected{Label: s.Label, Value: strings.TrimSpace(s.BaseURL)})
 		}
 	}
-	rep := jwtcheck.Verify(raw, set, jwtcheck.Options{Now: time.Now(), Issuers: issuers})
-	fs = append(fs, rep.Findings...)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rep := jwtcheck.Check(ctx, nil, raw, from, 10*time.Second, jwtcheck.Options{Issuers: issuers})
+	fs := append(append(finding.List{}, fsLoad...), rep.Findings...)
 	if c.json {
 		return exitFor(fs), writeJSON(a.stdout, jwtOutput{JWT: rep, JWKS: textsafe.URL(from), Findings: fs})
 	}
@@ -145,8 +137,8 @@ func decodeJWT(a *app, c *common, raw, baseURL string, secrets probe.SecretsRepo
 
 // lookupTokens checks the decoded tokens against the database when one is
 // configured, and says in one phrase what happened.
-func lookupTokens(a *app, c *common, d *dbFlags, sources []probe.Source, rep *probe.DecodeReport) string {
-	url := d.resolveURL(a, c, sources)
+func lookupTokens(a *app, d *dbFlags, cfg probe.Config, rep *probe.DecodeReport) string {
+	url := cfg.DatabaseURL.Value
 	if url == "" {
 		return report.LookupNotConfigured
 	}
@@ -168,7 +160,6 @@ func lookupTokens(a *app, c *common, d *dbFlags, sources []probe.Source, rep *pr
 	defer db.Close()
 	schema, fs, err := db.DetectSchema(ctx)
 	if err == nil {
-		cfg := probe.Resolve(probe.Flags{StoreURL: d.storeURL, Declared: c.declared()}, sources, a.getenv)
 		fs = database.ForStore(fs, schema, cfg.StoreURL.Set())
 	}
 	rep.Findings = append(rep.Findings, fs...)
@@ -185,8 +176,7 @@ func lookupTokens(a *app, c *common, d *dbFlags, sources []probe.Source, rep *pr
 // lookupStore looks each decoded session token up in the session store
 // (secondaryStorage) when one is configured, judged together with what
 // the database said of it.
-func lookupStore(a *app, c *common, d *dbFlags, sources []probe.Source, rep *probe.DecodeReport) {
-	cfg := probe.Resolve(probe.Flags{DatabaseURL: d.url, StoreURL: d.storeURL, Declared: c.declared()}, sources, a.getenv)
+func lookupStore(d *dbFlags, cfg probe.Config, rep *probe.DecodeReport) {
 	if !cfg.StoreURL.Set() {
 		return
 	}

@@ -11,7 +11,6 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/go-jose/go-jose/v4"
 
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/database"
@@ -388,27 +387,16 @@ func (p *inspectorPane) decode(fresh bool) tea.Cmd {
 // here, in the decode's Cmd, with the console's timeout) and its issuer
 // against the base URL, as `authtui decode` does.
 func inspJWT(raw, baseURL string, timeout time.Duration) *inspResult {
-	var (
-		set  *jose.JSONWebKeySet
-		from string
-		fs   finding.List
-	)
-	if baseURL != "" {
-		from = jwtcheck.JWKSURL(baseURL)
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		var err error
-		set, err = jwtcheck.FetchJWKS(ctx, nil, from, timeout)
-		cancel()
-		if err != nil {
-			fs.Add(finding.ServerUnreachable, "jwks", "the JWKS %s could not be read, so the signature was not checked: %v", textsafe.URL(from), err)
-		}
-	}
+	from := ""
 	var issuers []jwtcheck.Expected
 	if baseURL != "" {
+		from = jwtcheck.JWKSURL(baseURL)
 		issuers = []jwtcheck.Expected{{Label: "the base URL", Value: baseURL}}
 	}
-	rep := jwtcheck.Verify(raw, set, jwtcheck.Options{Now: time.Now(), Issuers: issuers})
-	fs = append(fs, rep.Findings...)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	rep := jwtcheck.Check(ctx, nil, raw, from, timeout, jwtcheck.Options{Issuers: issuers})
+	fs := rep.Findings
 	res := &inspResult{size: len(raw), kind: "a JWT (jwt plugin)", dbState: report.LookupNotConnected}
 	res.blocks.Head = []report.Block{report.JWT(rep, textsafe.URL(from))}
 	for _, f := range fs {

@@ -1,7 +1,9 @@
 package jwtcheck
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -329,3 +331,26 @@ func nearMiss(got string, want []Expected) string {
 }
 
 func quote(s string) string { return `"` + display(s) + `"` }
+
+// Check fetches the JWKS at jwksURL (none when it is "") and verifies raw
+// against it: the one path decode, the console's inspector and the login
+// flow take. A JWKS that cannot be read is a server-unreachable finding;
+// the claims are still checked.
+func Check(ctx context.Context, client *http.Client, raw, jwksURL string, timeout time.Duration, o Options) Report {
+	var (
+		set *jose.JSONWebKeySet
+		fs  finding.List
+	)
+	if jwksURL != "" {
+		var err error
+		if set, err = FetchJWKS(ctx, client, jwksURL, timeout); err != nil {
+			fs.Add(finding.ServerUnreachable, Source, "the JWKS %s could not be read, so the signature was not checked: %v", textsafe.URL(jwksURL), err)
+		}
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	rep := Verify(raw, set, o)
+	rep.Findings = append(fs, rep.Findings...)
+	return rep
+}

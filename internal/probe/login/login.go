@@ -1034,14 +1034,7 @@ func (r *run) stepJWT() bool {
 	}
 	const title = "Verify the JWT (jwt plugin) against the JWKS"
 	t := r.start(StepJWT, title)
-	jwks := r.url("/jwks")
-	set, err := jwtcheck.FetchJWKS(r.ctx, r.client, jwks, r.opts.Timeout)
-	if err != nil {
-		f := finding.New(finding.ServerUnreachable, StepJWT, "the JWKS %s could not be read, so no backend can verify the JWT: %v", textsafe.URL(jwks), err)
-		r.end(StepJWT, title, t, StatusFail, nil, f.Message, f)
-		return true
-	}
-	rep := jwtcheck.Verify(r.jwt, set, jwtcheck.Options{Now: time.Now(),
+	rep := jwtcheck.Check(r.ctx, r.client, r.jwt, r.url("/jwks"), r.opts.Timeout, jwtcheck.Options{
 		Issuers: []jwtcheck.Expected{{Label: "the base URL", Value: r.opts.BaseURL}}, Audiences: r.opts.JWTAudiences})
 	for i := range rep.Findings {
 		rep.Findings[i].Source = StepJWT
