@@ -2,120 +2,162 @@ package main
 
 import (
 	"context"
-	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"strings"
 
 	"github.com/authtui/authtui/internal/probe/browser"
-	"github.com/authtui/authtui/internal/probe/textsafe"
+	"github.com/authtui/authtui/internal/probe/check"
+	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/report"
 )
 
+// browserFlags are the browser run's own flags: on `authtui browser`, and
+// on check and login behind --browser.
+type browserFlags struct {
+	on                                bool // --browser (check, login)
+	chrome, frontendURL, resolveRules string
+	insecure                          bool
+}
+
+func (b *browserFlags) register(fs *flag.FlagSet, withSwitch bool) {
+	if withSwitch {
+		fs.BoolVar(&b.on, "browser", false, "also sign in from the front end's origin in a real headless Chrome and report what Chrome itself says of each cookie (see authtui browser -h)")
+	}
+	fs.StringVar(&b.chrome, "chrome", "", "the Chrome or Chromium binary (default: chromium, google-chrome, … on PATH)")
+	fs.StringVar(&b.frontendURL, "frontend-url", "", "load the real front end at this URL and sign in from its page (default: a blank page put on --origin, no front end needed)")
+	fs.StringVar(&b.resolveRules, "host-resolver-rules", "", `Chrome's host mapping, e.g. "MAP app.example.test 127.0.0.1, MAP auth.example.test 127.0.0.1"`)
+	fs.BoolVar(&b.insecure, "insecure", false, "let Chrome accept any TLS certificate (a local test certificate); Chrome still treats the origin as https")
+}
+
+// options are the pipeline's browser options; nil when no browser run
+// was asked for (with withSwitch: --browser).
+func (b *browserFlags) options(always bool) *check.BrowserOptions {
+	if !always && !b.on {
+		return nil
+	}
+	return &check.BrowserOptions{Chrome: b.chrome, FrontendURL: b.frontendURL, HostResolverRules: b.resolveRules, IgnoreCertErrors: b.insecure}
+}
+
+// usable checks, before anything runs, that a browser can: a clear
+// message (exit 2) naming what was searched when none is found.
+func (b *browserFlags) usable() error {
+	if _, err := browser.Find(b.chrome); err != nil {
+		return usagef("%v", err)
+	}
+	return nil
+}
+
 func runBrowser(a *app, args []string) (int, error) {
 	var (
-		c      common
-		d      dbFlags
-		l      loginFlags
-		chrome string
+		c  common
+		d  dbFlags
+		l  loginFlags
+		bf browserFlags
+		o  outputFlags
 	)
 	fs := newFlagSet(a, "browser", "browser --origin ORIGIN --email EMAIL --password-env VAR [flags]", `
 Sign in from the front end's origin in a real headless Chrome or Chromium,
-as BetterAuth's client does (fetch with credentials: "include"), and report
-what Chrome itself says: each cookie stored or refused and why, sent or
-withheld and why, and CORS errors, under Chrome's own reason names. It runs
-twice: with third-party cookies allowed, then blocked (Safari, Brave, Chrome
-with them off). The page is put on the origin by the DevTools protocol: no
-front end needs to run. Chrome gets a fresh temporary profile, removed
-afterwards.
+as BetterAuth's client does (fetch with credentials: "include"), then call
+get-session and your API the same way, and report what Chrome itself says:
+each cookie stored or refused and why, sent or withheld and why, CORS
+errors, and the final cookie jar with partition keys, under Chrome's own
+reason names. It runs twice: with third-party cookies allowed, then blocked
+(Safari, Brave, Chrome with them off). Where Chrome and authtui's own
+Set-Cookie analysis disagree, it says so: the browser wins.
 
-Example:
-  TEST_PW=… authtui browser --env-file auth/.env --origin http://localhost:5173 --email test@example.com --password-env TEST_PW`)
+The page is put on the origin by the DevTools protocol, so no front end
+needs to run (--frontend-url loads the real one instead). Chrome gets a
+fresh temporary profile, removed afterwards, and runs in a process group of
+its own that is killed at the end, on Ctrl-C and on timeout.
+
+check --browser and login --browser run the same after their login flow.
+
+Examples:
+  TEST_PW=… authtui browser --env-file auth/.env --origin http://localhost:5173 --email test@example.com --password-env TEST_PW
+  authtui browser --base-url https://auth.example.test:8443 --origin https://app.example.test \
+    --host-resolver-rules "MAP *.example.test 127.0.0.1" --insecure --email … --password-env TEST_PW`)
 	c.register(fs)
 	d.register(fs)
 	l.register(fs)
-	fs.StringVar(&chrome, "chrome", "", "the Chrome or Chromium binary (default: chromium, google-chrome, … on PATH)")
+	bf.register(fs, false)
+	o.register(fs)
 	if code, err := parseNoArgs(fs, args); err != nil || code >= 0 {
 		return max(code, 0), err
 	}
-	if l.email == "" {
-		return exitUsage, usagef("pass --email and --password-env: the browser signs in as that test user")
+	if err := o.validate(&c); err != nil {
+		return exitUsage, err
 	}
-	cfg, _ := resolve(a, &c, &d, &l)
+	if l.email == "" || l.replay != "" {
+		return exitUsage, usagef("pass --email and --password-env: the browser signs in as that test user (a replayed session cannot be typed into a page)")
+	}
+	cfg, loadFs := resolve(a, &c, &d, &l)
 	if !cfg.BaseURL.Set() {
 		return exitUsage, usagef("no auth service URL: pass --base-url or set BETTER_AUTH_URL in an env file")
 	}
-	if strings.TrimSpace(l.origin) == "" {
-		return exitUsage, usagef("pass --origin: the front end's origin the sign-in runs from, e.g. http://localhost:5173")
+	if strings.TrimSpace(l.origin) == "" && bf.frontendURL == "" && strings.HasPrefix(cfg.Origin.From, "the base URL") {
+		return exitUsage, usagef("pass --origin (the front end's origin the sign-in runs from, e.g. http://localhost:5173) or --frontend-url")
 	}
-	pw, err := l.password(a)
+	if err := bf.usable(); err != nil {
+		return exitUsage, err
+	}
+	opts, err := l.checkOptions(a, cfg, loadFs, &d)
 	if err != nil {
 		return exitUsage, err
 	}
-	if _, err := browser.Find(chrome); err != nil {
-		return exitUsage, usagef("%v", err)
-	}
+	opts.NoLogin, opts.Browser = true, bf.options(true)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	res, err := browser.Run(ctx, browser.Options{Chrome: chrome, Origin: cfg.Origin.Value, BaseURL: cfg.BaseURL.Value,
-		Email: l.email, Password: pw, APIURL: cfg.APIURL.Value, Timeout: d.timeout})
-	if err != nil {
-		if errors.Is(err, browser.ErrNoChrome) {
-			return exitUsage, usagef("%v", err)
+	st := newStyle(c.colors(a))
+	started := false
+	rep := runPipeline(ctx, opts, func(e check.Event) {
+		switch {
+		case e.Browser == nil, o.markdown:
+		case c.json:
+			writeJSONLine(a.stdout, e.Browser)
+		case e.Browser.Phase == "end":
+			writeBrowserPass(a, st, *e.Browser.Pass, !started)
+			started = true
 		}
-		return exitFound, err
+	})
+	switch {
+	case c.json:
+		return exitOf(rep), writeJSONLine(a.stdout, browserSummary(rep))
+	case o.markdown:
+		return exitOf(rep), writeMarkdown(a, rep)
 	}
-	if c.json {
-		return exitFor(res.Findings), writeJSON(a.stdout, res)
+	if started {
+		fmt.Fprintln(a.stdout)
 	}
-	bs := []report.Block{browserBlock(res)}
-	bs = append(bs, report.Findings(res.Findings))
-	report.Text(a.stdout, bs, newStyle(c.colors(a)).reportText())
-	return exitFor(res.Findings), nil
+	writeEnd(a.stdout, st, rep)
+	return exitOf(rep), nil
 }
 
-// browserBlock is a browser run as lines: per pass, per request, what
-// Chrome stored, refused, sent and withheld.
-func browserBlock(res *browser.Result) report.Block {
-	b := report.Block{Title: "Browser", Meta: textsafe.Clean(res.Chrome) + " · page on " + textsafe.URL(res.Origin) + " · " + report.Duration(res.Duration)}
-	for _, p := range res.Passes {
-		head := "third-party cookies allowed"
-		if p.ThirdPartyBlocked {
-			head = "third-party cookies blocked"
-		}
-		mark, tone := "✗ no session", report.Bad
-		if p.Session {
-			mark, tone = "✓ session", report.Good
-		}
-		b.Lines = append(b.Lines, report.L("", report.S(head, report.Strong), report.P("  "), report.S(mark, tone), report.S("  "+report.Duration(p.Duration), report.Dim)))
-		if p.Error != "" {
-			b.Lines = append(b.Lines, report.Line{Indent: 1, Prose: true, Spans: []report.Span{report.S(report.Safe(p.Error, 300), report.Warn)}})
-		}
-		for _, q := range p.Requests {
-			var parts []string
-			if q.Status != 0 {
-				parts = append(parts, fmt.Sprint(q.Status))
-			}
-			if len(q.Stored) > 0 {
-				parts = append(parts, "stored "+strings.Join(q.Stored, ", "))
-			}
-			for _, c := range q.Refused {
-				parts = append(parts, "✗ refused "+c.Name+" ("+strings.Join(c.Reasons, ", ")+")")
-			}
-			if len(q.Sent) > 0 {
-				parts = append(parts, "sent "+strings.Join(q.Sent, ", "))
-			}
-			for _, c := range q.Withheld {
-				parts = append(parts, "✗ withheld "+c.Name+" ("+strings.Join(c.Reasons, ", ")+")")
-			}
-			if q.CORSError != "" {
-				parts = append(parts, "✗ CORS "+q.CORSError)
-			} else if q.Failed != "" {
-				parts = append(parts, "✗ "+q.Failed)
-			}
-			b.Lines = append(b.Lines, report.Line{Label: report.Clip(q.Step, 20), Indent: 1, Prose: true, Spans: []report.Span{report.P(report.Safe(strings.Join(parts, " · "), 600))}})
-		}
+// writeBrowserPass prints one finished pass, under the "Browser" heading
+// before the first: the lines report.Browser has for it.
+func writeBrowserPass(a *app, st style, p browser.Pass, title bool) {
+	lines := report.Layout([]report.Block{{Title: "Browser", Lines: report.BrowserPass(p)}}, 0, st.reportPaint)
+	if !title {
+		lines = lines[1:]
 	}
-	return b
+	for _, l := range lines {
+		fmt.Fprintln(a.stdout, l)
+	}
+}
+
+// browserSummary is the last line of `browser --json`, after one line
+// per pass event: the run, its findings and the verdict, as login --json
+// ends with its summary.
+func browserSummary(rep *check.Report) any {
+	return struct {
+		Summary   bool            `json:"summary"`
+		Browser   *browser.Result `json:"browser"`
+		Skipped   []string        `json:"skipped"`
+		Findings  finding.List    `json:"findings"`
+		Verdict   check.Verdict   `json:"verdict"`
+		Healthy   bool            `json:"healthy"`
+		Cancelled bool            `json:"cancelled,omitempty"`
+	}{true, rep.Browser, rep.Skipped, rep.Findings, rep.Verdict, rep.Healthy, rep.Cancelled}
 }

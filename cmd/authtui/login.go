@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/browser"
 	"github.com/authtui/authtui/internal/probe/check"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/login"
@@ -103,10 +104,11 @@ func (l *loginFlags) checkOptions(a *app, cfg probe.Config, loadFs finding.List,
 
 func runLogin(a *app, args []string) (int, error) {
 	var (
-		c common
-		d dbFlags
-		l loginFlags
-		o outputFlags
+		c  common
+		d  dbFlags
+		l  loginFlags
+		o  outputFlags
+		bf browserFlags
 	)
 	fs := newFlagSet(a, "login", "login --email EMAIL --password-env VAR [flags] | login --replay-session ID|latest [flags]", `
 Sign in to the auth service as a test user and follow the session through
@@ -129,11 +131,17 @@ Examples:
 	d.register(fs)
 	l.register(fs)
 	o.register(fs)
+	bf.register(fs, true)
 	if code, err := parseNoArgs(fs, args); err != nil || code >= 0 {
 		return max(code, 0), err
 	}
 	if err := o.validate(&c); err != nil {
 		return exitUsage, err
+	}
+	if bf.on {
+		if err := bf.usable(); err != nil {
+			return exitUsage, err
+		}
 	}
 	if !l.wanted() {
 		return exitUsage, usagef("nothing to run: pass --email (with --password-env) or --replay-session")
@@ -144,13 +152,23 @@ Examples:
 		return exitUsage, err
 	}
 	opts.MoreAPIs, opts.JWTAudiences = c.moreAPIs(cfg), c.jwtAudiences()
+	opts.Browser = bf.options(false)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	st := newStyle(c.colors(a))
-	steps := 0
+	steps, passes := 0, 0
 	rep := runPipeline(ctx, opts, func(e check.Event) {
 		switch {
-		case e.Login == nil, o.markdown:
+		case o.markdown:
+		case e.Browser != nil && c.json:
+			writeJSONLine(a.stdout, e.Browser)
+		case e.Browser != nil && e.Browser.Phase == "end":
+			if passes == 0 && steps > 0 {
+				fmt.Fprintln(a.stdout)
+			}
+			writeBrowserPass(a, st, *e.Browser.Pass, passes == 0)
+			passes++
+		case e.Login == nil:
 		case c.json:
 			writeJSONLine(a.stdout, e.Login)
 		case e.Login.Phase == login.PhaseEnd:
@@ -186,7 +204,8 @@ func loginSummary(rep *check.Report) any {
 		Diagnosis    login.Diagnosis          `json:"diagnosis"`
 		Healthy      bool                     `json:"healthy"`
 		Cancelled    bool                     `json:"cancelled,omitempty"`
-	}{true, res.ServerSecret, res.Outcomes, res.Issued, rep.Findings, rep.Verdict, rep.Diagnosis, rep.Healthy, rep.Cancelled}
+		Browser      *browser.Result          `json:"browser,omitempty"`
+	}{true, res.ServerSecret, res.Outcomes, res.Issued, rep.Findings, rep.Verdict, rep.Diagnosis, rep.Healthy, rep.Cancelled, rep.Browser}
 }
 
 // runPipeline runs the check pipeline, handing each event to show as it
@@ -259,10 +278,11 @@ func writeMarkdown(a *app, rep *check.Report) error {
 
 func runCheck(a *app, args []string) (int, error) {
 	var (
-		c common
-		d dbFlags
-		l loginFlags
-		o outputFlags
+		c  common
+		d  dbFlags
+		l  loginFlags
+		o  outputFlags
+		bf browserFlags
 	)
 	fs := newFlagSet(a, "check", "check [flags]", `
 Run every probe that is configured and diagnose: the secrets of every env
@@ -283,11 +303,17 @@ Example:
 	d.register(fs)
 	l.register(fs)
 	o.register(fs)
+	bf.register(fs, true)
 	if code, err := parseNoArgs(fs, args); err != nil || code >= 0 {
 		return max(code, 0), err
 	}
 	if err := o.validate(&c); err != nil {
 		return exitUsage, err
+	}
+	if bf.on {
+		if err := bf.usable(); err != nil {
+			return exitUsage, err
+		}
 	}
 	cfg, loadFs := resolve(a, &c, &d, &l)
 	opts, err := l.checkOptions(a, cfg, loadFs, &d)
@@ -295,6 +321,7 @@ Example:
 		return exitUsage, err
 	}
 	opts.MoreAPIs, opts.JWTAudiences = c.moreAPIs(cfg), c.jwtAudiences()
+	opts.Browser = bf.options(false)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	st := newStyle(c.colors(a))
@@ -302,7 +329,7 @@ Example:
 		// What the run works from, before anything it found.
 		report.Text(a.stdout, []report.Block{report.Project(c.plan, c.env(), c.plan.NotCompared())}, st.reportText())
 	}
-	loginStarted := false
+	loginStarted, browserStarted := false, false
 	rep := runPipeline(ctx, opts, func(e check.Event) {
 		if c.json || o.markdown {
 			return
@@ -317,6 +344,13 @@ Example:
 		case e.Login != nil && e.Login.Phase == login.PhaseEnd:
 			writeEvent(a.stdout, st, *e.Login, !loginStarted)
 			loginStarted = true
+		case e.Browser != nil && e.Browser.Phase == "end":
+			if loginStarted {
+				fmt.Fprintln(a.stdout)
+				loginStarted = false
+			}
+			writeBrowserPass(a, st, *e.Browser.Pass, !browserStarted)
+			browserStarted = true
 		}
 	})
 	switch {
@@ -325,7 +359,7 @@ Example:
 	case o.markdown:
 		return exitOf(rep), writeMarkdown(a, rep)
 	}
-	if loginStarted {
+	if loginStarted || browserStarted {
 		fmt.Fprintln(a.stdout)
 	}
 	writeEnd(a.stdout, st, rep)

@@ -29,6 +29,8 @@ import (
 
 	"github.com/authtui/authtui/internal/batest"
 	"github.com/authtui/authtui/internal/pgtest"
+	"github.com/authtui/authtui/internal/probe/browser"
+	"github.com/authtui/authtui/internal/testenv"
 )
 
 const scenariosDir = "../../testdata/scenarios"
@@ -67,6 +69,7 @@ type scenarioService struct {
 	RequireEmailVerification bool           `json:"require_email_verification"`
 	RateLimit                bool           `json:"rate_limit"`
 	SameSite                 string         `json:"samesite"`
+	Partitioned              bool           `json:"partitioned"`
 	Secure                   *bool          `json:"secure"`
 	CacheMaxAge              int            `json:"cache_max_age"`
 	CORSOrigin               string         `json:"cors_origin"`
@@ -185,7 +188,7 @@ func (sc *scenarioFile) validate() error {
 		}
 		if s.Proxy != nil {
 			if s.EnvFile != "" || s.Bearer || s.Cache != "" || s.CookiePrefix != "" || s.API != "" || s.RequireEmailVerification ||
-				s.RateLimit || s.SameSite != "" || s.Secure != nil || s.CacheMaxAge != 0 || s.CORSOrigin != "" || s.ExposeAuthToken {
+				s.RateLimit || s.SameSite != "" || s.Partitioned || s.Secure != nil || s.CacheMaxAge != 0 || s.CORSOrigin != "" || s.ExposeAuthToken {
 				return fmt.Errorf("service %s: a proxy has only proxy settings", name)
 			}
 			to, ok := sc.Services[s.Proxy.To]
@@ -562,6 +565,7 @@ func prepareScenarios(t *testing.T, list []*scenarioFile) *scenarioStack {
 			EnvFile: path, Port: srv.port, Bearer: s.Bearer, Cache: s.Cache, CookiePrefix: s.CookiePrefix,
 			API: s.API, RequireEmailVerification: s.RequireEmailVerification, RateLimit: s.RateLimit,
 			SameSite: s.SameSite, CacheMaxAge: s.CacheMaxAge, CORSOrigin: s.CORSOrigin, ExposeAuthToken: s.ExposeAuthToken,
+			Partitioned: s.Partitioned,
 		}
 		if s.Secure != nil {
 			o.Secure = map[bool]string{false: "0", true: "1"}[*s.Secure]
@@ -881,6 +885,11 @@ func runScenario(t *testing.T, st *scenarioStack, sc *scenarioFile, table *scena
 	args := make([]string, len(sc.Command))
 	for i, a := range sc.Command {
 		args[i] = r.render("command", a)
+		if a == "browser" || a == "--browser" {
+			if _, err := browser.Find(""); err != nil {
+				testenv.Unavailable(t, err.Error()+" (make deps installs chromium)")
+			}
+		}
 	}
 	env := map[string]string{}
 	for k, v := range sc.CommandEnv {

@@ -116,6 +116,9 @@ type Options struct {
 	// advanced.defaultCookieAttributes (FIXTURE_SAMESITE, FIXTURE_SECURE);
 	// "" keeps better-auth's choice.
 	SameSite, Secure string
+	// Partitioned sets advanced.defaultCookieAttributes.partitioned
+	// (FIXTURE_PARTITIONED=1): every cookie gets Partitioned (CHIPS).
+	Partitioned bool
 	// CacheMaxAge is session.cookieCache.maxAge in seconds (with Cache; 0
 	// keeps better-auth's 300).
 	CacheMaxAge int
@@ -448,6 +451,7 @@ func fixtureEnv(opts Options) []string {
 	add(opts.RateLimit, "FIXTURE_RATE_LIMIT=1")
 	add(opts.SameSite != "", "FIXTURE_SAMESITE="+opts.SameSite)
 	add(opts.Secure != "", "FIXTURE_SECURE="+opts.Secure)
+	add(opts.Partitioned, "FIXTURE_PARTITIONED=1")
 	add(opts.CacheMaxAge != 0, "FIXTURE_CACHE_MAX_AGE="+strconv.Itoa(opts.CacheMaxAge))
 	return env
 }

@@ -112,7 +112,11 @@ func AnalyzeSetCookie(item InputItem, kind string, site SiteContext, now time.Ti
 				fs.Add(finding.SetCookieCrossSite, src,
 					"%s has SameSite=%s but the front end %s is cross-site to %s (%s): the browser will not send it. Use SameSite=None; Secure, or serve both from one site.",
 					name, ss, site.Origin.Host, base.Host, why)
-			} else {
+			} else if !rep.Partitioned {
+				// A Partitioned (CHIPS) cookie is kept, in a jar of the
+				// front end's site, even with third-party cookies blocked:
+				// Chrome showed it (issue 10's browser probe found this
+				// analysis wrong before).
 				fs.Add(finding.SetCookieThirdParty, src,
 					"%s is a cross-site SameSite=None cookie (%s): Safari and browsers that block third-party cookies drop it. Prefer a shared parent domain, or the bearer plugin.",
 					name, why)

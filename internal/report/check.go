@@ -40,6 +40,9 @@ func Check(rep *check.Report, meta Meta) []Block {
 	if rep.Login != nil {
 		bs = append(bs, Login(rep.Login))
 	}
+	if rep.Browser != nil {
+		bs = append(bs, Browser(rep.Browser))
+	}
 	if len(rep.Skipped) > 0 {
 		bs = append(bs, Skipped(rep.Skipped))
 	}

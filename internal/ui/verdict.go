@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"fmt"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/browser"
 	"github.com/authtui/authtui/internal/probe/check"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
@@ -21,7 +23,8 @@ type VerdictMsg struct {
 
 // LoginReportMsg is broadcast by the login pane when a run completes.
 type LoginReportMsg struct {
-	Result *login.Result
+	Result  *login.Result
+	Browser *browser.Result // the run in Chrome (b), when one ran
 }
 
 // healthSource is implemented by the pane that watches the database.
@@ -37,6 +40,7 @@ type evidence struct {
 	config  probe.Config
 	secrets probe.SecretsReport
 	result  *login.Result
+	browser *browser.Result
 	seen    bool // a secrets load arrived
 
 	last   string // signature of the inputs of the last decision
@@ -58,7 +62,7 @@ func (e *evidence) observe(msg tea.Msg) {
 		e.seen = true
 	case LoginReportMsg:
 		if msg.Result != nil && !msg.Result.Cancelled {
-			e.result = msg.Result
+			e.result, e.browser = msg.Result, msg.Browser
 		}
 	}
 }
@@ -75,7 +79,7 @@ func (e *evidence) decide(h *database.Health) tea.Cmd {
 	}
 	e.last = sig
 	prev := e.report
-	e.report = check.Decide(e.config, e.secrets, h, e.result)
+	e.report = check.Decide(e.config, e.secrets, h, e.result, e.browser)
 	if prev != nil && prev.Verdict.ID == e.report.Verdict.ID && prev.Verdict.Message == e.report.Verdict.Message && prev.Healthy == e.report.Healthy {
 		return nil
 	}
@@ -99,6 +103,13 @@ func (e *evidence) signature(h *database.Health) string {
 		b.WriteString("login\x00")
 		b.WriteString(strings.Repeat("x", len(e.result.Events)))
 		writeIDs(&b, e.result.Findings)
+	}
+	if e.browser != nil {
+		b.WriteString("browser\x00")
+		writeIDs(&b, e.browser.Findings)
+		for _, p := range e.browser.Passes {
+			fmt.Fprintf(&b, "%v%v\x00", p.ThirdPartyBlocked, p.Session)
+		}
 	}
 	return b.String()
 }

@@ -35,6 +35,8 @@
 //                                   what FIXTURE_CROSS_SUBDOMAIN sets). better-call, better-auth's
 //                                   HTTP layer, still adds Secure to every SameSite=None cookie and
 //                                   to __Secure- names: "0" removes it only from the others
+//   FIXTURE_PARTITIONED          "1" => advanced.defaultCookieAttributes.partitioned (better-call
+//                                   then adds Partitioned, and Secure, to every cookie: CHIPS)
 //   FIXTURE_CACHE_MAX_AGE        seconds (with FIXTURE_CACHE) => session.cookieCache.maxAge
 //                                   (better-auth's default: 300)
 //   FIXTURE_JWT                  "1" => jwt() plugin from better-auth/plugins (GET /token, /jwks,
@@ -140,10 +142,12 @@ export async function buildOptions(opts = {}) {
 	if (fixture.FIXTURE_BEARER) options.plugins.push(bearer());
 	if (fixture.FIXTURE_REQUIRE_EMAIL_VERIFICATION) options.emailAndPassword.requireEmailVerification = true;
 	if (fixture.FIXTURE_RATE_LIMIT !== undefined) options.rateLimit = { enabled: fixture.FIXTURE_RATE_LIMIT };
-	if (fixture.FIXTURE_SAMESITE !== undefined || fixture.FIXTURE_SECURE !== undefined) {
+	if (env.FIXTURE_PARTITIONED && env.FIXTURE_PARTITIONED !== "1") throw invalid("FIXTURE_PARTITIONED", '"1"', env.FIXTURE_PARTITIONED);
+	if (fixture.FIXTURE_SAMESITE !== undefined || fixture.FIXTURE_SECURE !== undefined || env.FIXTURE_PARTITIONED === "1") {
 		const attrs = { ...options.advanced.defaultCookieAttributes };
 		if (fixture.FIXTURE_SAMESITE !== undefined) attrs.sameSite = fixture.FIXTURE_SAMESITE;
 		if (fixture.FIXTURE_SECURE !== undefined) attrs.secure = fixture.FIXTURE_SECURE;
+		if (env.FIXTURE_PARTITIONED === "1") attrs.partitioned = true;
 		options.advanced.defaultCookieAttributes = attrs;
 	}
 	if (fixture.FIXTURE_CACHE_MAX_AGE !== undefined) options.session.cookieCache.maxAge = fixture.FIXTURE_CACHE_MAX_AGE;

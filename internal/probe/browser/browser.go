@@ -26,6 +26,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/textsafe"
 )
@@ -40,6 +41,27 @@ type Options struct {
 	Password string // typed into the page's fetch only; never output
 	APIURL   string // optional: the user's API, fetched with credentials
 	Timeout  time.Duration
+
+	// FrontendURL, when set, is the real front end: Chrome loads it and
+	// the sign-in runs in that page (its origin is the origin). Empty:
+	// the page is answered through the protocol, no front end needed.
+	FrontendURL string
+	// HostResolverRules are Chrome's --host-resolver-rules, e.g.
+	// "MAP app.example.test 127.0.0.1": other host names on loopback.
+	HostResolverRules string
+	// IgnoreCertErrors is Chrome's --ignore-certificate-errors (a test
+	// certificate). Chrome then still treats the origin as https: Secure
+	// cookies are stored (see docs/betterauth-notes.md).
+	IgnoreCertErrors bool
+	// Progress, when set, is told when each pass starts and ends.
+	Progress func(Event)
+}
+
+// Event is one pass starting (Pass nil) or ending.
+type Event struct {
+	Phase             string `json:"phase"` // start, end
+	ThirdPartyBlocked bool   `json:"third_party_blocked"`
+	Pass              *Pass  `json:"pass,omitempty"`
 }
 
 // Searched are the names looked for on PATH when Options.Chrome is empty.
@@ -82,6 +104,22 @@ type Request struct {
 	Withheld  []Cookie `json:"withheld,omitempty"`   // cookies Chrome did not send
 	CORSError string   `json:"cors_error,omitempty"` // Chrome's corsErrorStatus.corsError
 	Failed    string   `json:"failed,omitempty"`     // the network error, when the request failed
+	// Predicted is what authtui's own Set-Cookie analysis says of the
+	// same lines Chrome judged (never their values): Judge compares.
+	Predicted []Prediction `json:"predicted,omitempty"`
+
+	lines []string // the Set-Cookie lines, until predicted; never output
+}
+
+// Prediction is authtui's Set-Cookie analysis of one line Chrome saw:
+// the finding IDs that say a browser will drop the cookie or not send
+// it to the front end ("" IDs: it predicts the cookie works).
+type Prediction struct {
+	Name string       `json:"name"`
+	Lost []finding.ID `json:"lost,omitempty"`
+	// ThirdParty: the analysis warns that browsers blocking third-party
+	// cookies drop it.
+	ThirdParty bool `json:"third_party,omitempty"`
 }
 
 // JarCookie is a cookie in the final jar.
@@ -101,7 +139,12 @@ type Pass struct {
 	Jar               []JarCookie   `json:"jar"`
 	Session           bool          `json:"session"` // get-session answered a session
 	Duration          time.Duration `json:"duration_ns"`
-	Error             string        `json:"error,omitempty"`
+	// Error: the run itself failed (Chrome, the protocol, a timeout).
+	Error string `json:"error,omitempty"`
+	// PageError: the page's own fetch threw (a CORS refusal or a
+	// network error reads "Failed to fetch"); Chrome's reason is on the
+	// request.
+	PageError string `json:"page_error,omitempty"`
 }
 
 // Result is a whole run.
@@ -130,13 +173,30 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
-	if _, err := url.Parse(o.Origin); err != nil || !strings.HasPrefix(o.Origin, "http") {
+	if o.FrontendURL != "" {
+		u, err := url.Parse(o.FrontendURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("the front end's URL %q is not an http(s) URL", textsafe.URL(o.FrontendURL))
+		}
+		fo := u.Scheme + "://" + u.Host
+		if o.Origin != "" && !strings.EqualFold(strings.TrimRight(o.Origin, "/"), fo) {
+			return nil, fmt.Errorf("--origin %s and the front end's URL (origin %s) disagree: the page's origin is its URL's", textsafe.URL(o.Origin), textsafe.URL(fo))
+		}
+		o.Origin = fo
+	}
+	if u, err := url.Parse(o.Origin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("the front end's origin %q is not an http(s) origin", textsafe.Clean(o.Origin))
 	}
 	res := &Result{Chrome: chrome, Origin: strings.TrimRight(o.Origin, "/")}
 	for _, blocked := range []bool{false, true} {
+		if o.Progress != nil {
+			o.Progress(Event{Phase: "start", ThirdPartyBlocked: blocked})
+		}
 		p := runPass(ctx, chrome, o, blocked)
 		res.Passes = append(res.Passes, p)
+		if o.Progress != nil {
+			o.Progress(Event{Phase: "end", ThirdPartyBlocked: blocked, Pass: &p})
+		}
 		if ctx.Err() != nil {
 			break
 		}
@@ -165,6 +225,8 @@ func runPass(ctx context.Context, chrome string, o Options, blocked bool) Pass {
 	prefs, _ := json.Marshal(map[string]any{"profile": map[string]any{"cookie_controls_mode": mode}})
 	os.WriteFile(filepath.Join(profile, "Default", "Preferences"), prefs, 0o600)
 
+	var group processGroup
+	defer group.kill(profile)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chrome), chromedp.UserDataDir(profile),
 		chromedp.NoSandbox, chromedp.DisableGPU,
@@ -173,7 +235,16 @@ func runPass(ctx context.Context, chrome string, o Options, blocked bool) Pass {
 		// so Chrome treats it as public and blocks its fetches to
 		// loopback; the defaults' own disable-features are kept.
 		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,LocalNetworkAccessChecks"),
+		// Chrome in a process group of its own, killed whole at the end
+		// of the pass: on exit, Ctrl-C and timeout alike.
+		chromedp.ModifyCmdFunc(group.setup),
 	)
+	if o.HostResolverRules != "" {
+		opts = append(opts, chromedp.Flag("host-resolver-rules", o.HostResolverRules))
+	}
+	if o.IgnoreCertErrors {
+		opts = append(opts, chromedp.IgnoreCertErrors)
+	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	defer cancelAlloc()
 	cctx, cancel := chromedp.NewContext(actx)
@@ -183,6 +254,9 @@ func runPass(ctx context.Context, chrome string, o Options, blocked bool) Pass {
 
 	rec := newRecorder(o)
 	pageURL := strings.TrimRight(o.Origin, "/") + pagePath
+	if o.FrontendURL != "" {
+		pageURL = o.FrontendURL
+	}
 	var out struct {
 		SignIn     int    `json:"signIn"`
 		GetSession int    `json:"getSession"`
@@ -206,7 +280,7 @@ func runPass(ctx context.Context, chrome string, o Options, blocked bool) Pass {
 	if err == nil {
 		_, err = chromedp.Call(tctx, network.Enable, network.EnableParams{})
 	}
-	if err == nil {
+	if err == nil && o.FrontendURL == "" {
 		_, err = chromedp.Call(tctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: pageURL + "*"}}})
 	}
 	if err == nil {
@@ -240,7 +314,7 @@ func runPass(ctx context.Context, chrome string, o Options, blocked bool) Pass {
 	if err != nil {
 		p.Error = textsafe.Safe(err.Error())
 	} else if out.Error != "" {
-		p.Error = textsafe.Safe(out.Error)
+		p.PageError = textsafe.Safe(out.Error)
 	}
 	p.Duration = time.Since(began)
 	return p
@@ -275,14 +349,15 @@ func pageScript(o Options) string {
 
 // recorder gathers the protocol's events per request.
 type recorder struct {
-	mu    sync.Mutex
-	o     Options
-	order []network.RequestID
-	reqs  map[network.RequestID]*Request
+	mu     sync.Mutex
+	o      Options
+	order  []network.RequestID
+	reqs   map[network.RequestID]*Request
+	reqURL map[network.RequestID]string // the raw URL, for the analysis
 }
 
 func newRecorder(o Options) *recorder {
-	return &recorder{o: o, reqs: map[network.RequestID]*Request{}}
+	return &recorder{o: o, reqs: map[network.RequestID]*Request{}, reqURL: map[network.RequestID]string{}}
 }
 
 func (r *recorder) get(id network.RequestID) *Request {
@@ -305,6 +380,7 @@ func (r *recorder) event(ev any) {
 		}
 		q := r.get(e.RequestID)
 		q.URL = textsafe.URL(e.Request.URL)
+		r.reqURL[e.RequestID] = e.Request.URL
 		q.Step = r.step(e.Request.URL)
 		if e.Request.Method == "OPTIONS" && q.Step != "other" {
 			q.Step = "preflight " + q.Step // CORS asks first; a row of its own
@@ -330,7 +406,13 @@ func (r *recorder) event(ev any) {
 			if strings.EqualFold(k, "set-cookie") {
 				for _, line := range strings.Split(fmt.Sprint(v), "\n") {
 					n := cookieName(line)
-					if n != "" && !refused(q.Refused, n) {
+					if n == "" {
+						continue
+					}
+					if len(q.lines) < 32 {
+						q.lines = append(q.lines, line)
+					}
+					if !refused(q.Refused, n) {
 						q.Stored = append(q.Stored, textsafe.Truncate(n, 80))
 					}
 				}
@@ -399,7 +481,35 @@ func (r *recorder) requests() []Request {
 		if q.URL == "" || q.Step == "other" {
 			continue
 		}
+		q.Predicted = predict(q.lines, r.reqURL[id], r.o.Origin)
+		q.lines = nil
 		out = append(out, *q)
+	}
+	return out
+}
+
+// predict runs authtui's own Set-Cookie analysis on the lines Chrome
+// judged, against the request that set them and the page's origin.
+func predict(lines []string, reqURL, origin string) []Prediction {
+	var out []Prediction
+	site := probe.NewSiteContext(reqURL, origin)
+	for _, line := range lines {
+		for _, it := range probe.ParseInput("Set-Cookie: " + line).Items {
+			if it.Kind != probe.ItemSetCookie {
+				continue
+			}
+			_, fs := probe.AnalyzeSetCookie(it, "", site, time.Now())
+			pr := Prediction{Name: textsafe.Truncate(it.Name, 80)}
+			for _, f := range fs {
+				switch {
+				case f.ID == finding.SetCookieThirdParty:
+					pr.ThirdParty = true
+				case f.Severity == finding.Error:
+					pr.Lost = append(pr.Lost, f.ID)
+				}
+			}
+			out = append(out, pr)
+		}
 	}
 	return out
 }

@@ -38,6 +38,9 @@ func run(t *testing.T, o Options) *Result {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if res.Findings.Has(finding.BrowserRunFailed) {
+		t.Fatalf("the browser run failed: %v", res.Findings)
+	}
 	return res
 }
 
@@ -58,11 +61,13 @@ func TestBrowserSameAndCrossSite(t *testing.T) {
 	batest.SignUp(t, srv.URL, "web@example.com", password)
 
 	same := run(t, Options{Origin: srv.URL, BaseURL: srv.URL})
+	noDisagreement(t, same)
 	if !same.Passes[0].Session || len(same.Findings) != 0 {
 		t.Fatalf("same site: %+v findings %v", same.Passes[0], same.Findings)
 	}
 
 	cross := run(t, Options{Origin: front, BaseURL: srv.URL})
+	noDisagreement(t, cross)
 	if cross.Passes[0].Session || !cross.Findings.Has(finding.BrowserCookieRefused) {
 		t.Fatalf("cross site: %+v findings %v", cross.Passes, cross.Findings)
 	}
@@ -126,6 +131,7 @@ func TestBrowserDomainThirdPartyAndOrigin(t *testing.T) {
 	dom := batest.Start(t, batest.Options{DatabaseURL: dsn, ExtraEnv: []string{"FIXTURE_CROSS_SUBDOMAIN=example.com"}})
 	batest.SignUp(t, dom.URL, "web@example.com", password)
 	res := run(t, Options{Origin: dom.URL, BaseURL: dom.URL})
+	noDisagreement(t, res)
 	if !hasReason(res, "InvalidDomain") || !res.Findings.Has(finding.BrowserCookieRefused) {
 		t.Errorf("Domain=example.com on 127.0.0.1: %+v %v", res.Passes, res.Findings)
 	}
@@ -133,6 +139,7 @@ func TestBrowserDomainThirdPartyAndOrigin(t *testing.T) {
 	none := batest.Start(t, batest.Options{DatabaseURL: dsn, ExtraEnv: []string{"FIXTURE_SAMESITE=none", "FIXTURE_SECURE=1",
 		"FIXTURE_CORS_ORIGIN=" + front, "BETTER_AUTH_TRUSTED_ORIGINS=" + front}})
 	res = run(t, Options{Origin: front, BaseURL: none.URL})
+	noDisagreement(t, res)
 	if !res.Passes[0].Session || res.Passes[1].Session || !res.Findings.Has(finding.BrowserThirdPartyBlocked) {
 		t.Errorf("SameSite=None; Secure cross-site: %+v %v", res.Passes, res.Findings)
 	}
@@ -187,6 +194,7 @@ func TestBrowserProxyStripsSecure(t *testing.T) {
 	proxy := httptest.NewServer(rp)
 	t.Cleanup(proxy.Close)
 	res := run(t, Options{Origin: front, BaseURL: proxy.URL})
+	noDisagreement(t, res)
 	if !hasReason(res, "SameSiteNoneInsecure") || !res.Findings.Has(finding.BrowserCookieRefused) {
 		t.Fatalf("Secure stripped: %+v %v", res.Passes, res.Findings)
 	}
@@ -194,5 +202,26 @@ func TestBrowserProxyStripsSecure(t *testing.T) {
 		if f.ID == finding.BrowserCookieRefused && !strings.Contains(f.Message, "strips it") {
 			t.Errorf("the fix: %s", f.Message)
 		}
+	}
+}
+
+// noDisagreement: on every real case so far authtui's Set-Cookie
+// analysis and Chrome agree; a disagreement is a defect to fix in the
+// analysis, so a test that sees one fails and names it.
+func noDisagreement(t *testing.T, res *Result) {
+	t.Helper()
+	for _, f := range res.Findings {
+		if f.ID == finding.BrowserAnalysisDisagrees {
+			t.Errorf("Chrome and the Set-Cookie analysis disagree: %s", f.Message)
+		}
+	}
+	var predicted int
+	for _, p := range res.Passes {
+		for _, q := range p.Requests {
+			predicted += len(q.Predicted)
+		}
+	}
+	if predicted == 0 {
+		t.Errorf("no Set-Cookie line was analysed: %+v", res.Passes)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/textsafe"
 )
 
 // fixFor says, in BetterAuth's terms, what makes Chrome accept a cookie
@@ -101,6 +102,18 @@ func Judge(res *Result) finding.List {
 			}
 		}
 	}
+	for _, p := range res.Passes {
+		if p.Error != "" && !p.Session {
+			mode := "third-party cookies allowed"
+			if p.ThirdPartyBlocked {
+				mode = "third-party cookies blocked"
+			}
+			add(finding.BrowserRunFailed, mode, "The browser pass with %s did not finish: %s. Chrome said nothing either way about that pass.", mode, textsafe.Truncate(p.Error, 300))
+		}
+	}
+	for _, d := range disagreements(allowed, blocked) {
+		add(finding.BrowserAnalysisDisagrees, d, "%s The browser wins: authtui's Set-Cookie analysis has a defect here (please report the cookie's attributes, never its value).", d)
+	}
 	if allowed != nil && blocked != nil && allowed.Session && !blocked.Session {
 		var why []string
 		for _, q := range blocked.Requests {
@@ -115,6 +128,79 @@ func Judge(res *Result) finding.List {
 			strings.Join(why, "; "), res.Origin, fixFor("UserPreferences"))
 	}
 	return fs
+}
+
+// lostIn says whether Chrome refused the cookie at any request of the
+// pass, or withheld it from one, for a reason other than third-party
+// blocking (third says it was for that reason).
+func lostIn(p *Pass, name string) (lost bool, reasons []string, third bool) {
+	for _, q := range p.Requests {
+		for _, c := range append(append([]Cookie{}, q.Refused...), q.Withheld...) {
+			if c.Name != name {
+				continue
+			}
+			if thirdParty(c.Reasons) {
+				third = true
+				continue
+			}
+			lost, reasons = true, append(reasons, c.Reasons...)
+		}
+	}
+	return lost, reasons, third
+}
+
+// disagreements compare Chrome's verdict on each Set-Cookie line with
+// authtui's own analysis of the same line: whether the cookie is lost
+// (with third-party cookies allowed), and whether blocking third-party
+// cookies loses it.
+func disagreements(allowed, blocked *Pass) []string {
+	var out []string
+	said := map[string]bool{}
+	if allowed != nil && allowed.Error == "" {
+		for _, q := range allowed.Requests {
+			for _, pr := range q.Predicted {
+				lost, reasons, _ := lostIn(allowed, pr.Name)
+				predicted := len(pr.Lost) > 0
+				if lost == predicted || said[pr.Name] {
+					continue
+				}
+				said[pr.Name] = true
+				if lost {
+					out = append(out, fmt.Sprintf("Chrome dropped %s from %s (%s), but authtui's Set-Cookie analysis of the same line found nothing wrong.", pr.Name, q.Step, strings.Join(reasons, ", ")))
+				} else {
+					out = append(out, fmt.Sprintf("authtui's Set-Cookie analysis said %s would be lost (%s), but Chrome stored and sent it.", pr.Name, joinIDs(pr.Lost)))
+				}
+			}
+		}
+	}
+	if blocked != nil && blocked.Error == "" {
+		for _, q := range blocked.Requests {
+			for _, pr := range q.Predicted {
+				if len(pr.Lost) > 0 || said[pr.Name] {
+					continue // lost anyway: compared above
+				}
+				_, _, third := lostIn(blocked, pr.Name)
+				if third == pr.ThirdParty {
+					continue
+				}
+				said[pr.Name] = true
+				if third {
+					out = append(out, fmt.Sprintf("With third-party cookies blocked Chrome dropped %s, but authtui's Set-Cookie analysis did not call it a third-party cookie.", pr.Name))
+				} else {
+					out = append(out, fmt.Sprintf("authtui's Set-Cookie analysis called %s a third-party cookie, but Chrome kept it with third-party cookies blocked.", pr.Name))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func joinIDs(ids []finding.ID) string {
+	var ss []string
+	for _, id := range ids {
+		ss = append(ss, string(id))
+	}
+	return strings.Join(ss, ", ")
 }
 
 func first(ss []string) string {

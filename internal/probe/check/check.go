@@ -9,14 +9,17 @@ package check
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/browser"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/jwtcheck"
 	"github.com/authtui/authtui/internal/probe/login"
 	"github.com/authtui/authtui/internal/probe/store"
+	"github.com/authtui/authtui/internal/probe/textsafe"
 )
 
 // Options are the inputs of one run beyond the resolved configuration.
@@ -60,6 +63,20 @@ type Options struct {
 	NoLogin bool
 
 	Client *http.Client
+
+	// Browser, when set, also signs in from the front end's origin in a
+	// real Chrome (with Email and Password; not for a replay): Chrome's
+	// own reasons join the findings and the verdict.
+	Browser *BrowserOptions
+}
+
+// BrowserOptions are the browser run's own settings; the origin, the
+// auth service, the API and the timeout come from the configuration.
+type BrowserOptions struct {
+	Chrome            string
+	FrontendURL       string
+	HostResolverRules string
+	IgnoreCertErrors  bool
 }
 
 // Event is one piece of progress, in the order a text renderer prints it:
@@ -68,6 +85,7 @@ type Event struct {
 	Secrets  *probe.SecretsReport
 	Database *database.Health
 	Login    *login.Event
+	Browser  *browser.Event
 }
 
 // Report is the outcome of one run; it is what `check --json` prints.
@@ -76,6 +94,9 @@ type Report struct {
 	Secrets  probe.SecretsReport `json:"secrets"`
 	Database *database.Health    `json:"database,omitempty"`
 	Login    *login.Result       `json:"login,omitempty"`
+	// Browser is the run in a real Chrome (check --browser, authtui
+	// browser, b in the console), when one ran.
+	Browser *browser.Result `json:"browser,omitempty"`
 	// Steps are the login flow's finished steps, in order.
 	Steps    []login.Event `json:"steps"`
 	Skipped  []string      `json:"skipped"`
@@ -203,7 +224,12 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 
 	wantLogin := !opts.NoLogin && (opts.Email != "" || opts.ReplaySession != "")
 	if !wantLogin {
-		rep.Skipped = append(rep.Skipped, "login: no --email/--password-env and no --replay-session")
+		switch {
+		case opts.NoLogin && opts.Browser != nil:
+			rep.Skipped = append(rep.Skipped, "login flow: not run (the browser signs in on its own; check --browser runs both)")
+		default:
+			rep.Skipped = append(rep.Skipped, "login: no --email/--password-env and no --replay-session")
+		}
 		if cfg.StoreURL.Set() {
 			// No session to look up: whether the store answers at all.
 			if st, err := openStore(ctx, cfg); err != nil {
@@ -216,6 +242,7 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 			<-dbDone
 			dbReady()
 		}
+		runBrowser(ctx, opts, rep, emit)
 		finish(rep)
 		return rep
 	}
@@ -294,12 +321,50 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 	rep.Login = res
 	rep.Findings = append(rep.Findings, res.Findings...)
 	rep.Cancelled = res.Cancelled
+	if !rep.Cancelled && opts.ReplaySession == "" {
+		runBrowser(ctx, opts, rep, emit)
+	}
 	finish(rep)
 	// The flow's own summary was judged on its steps alone; the run has
 	// one verdict, so every place that shows one (check --json's login
 	// object, the console's login pane) shows this one.
 	res.Diagnosis = rep.Diagnosis
 	return rep
+}
+
+// runBrowser signs in from the front end's origin in Chrome, when asked.
+func runBrowser(ctx context.Context, opts Options, rep *Report, emit func(Event)) {
+	b := opts.Browser
+	switch {
+	case b == nil:
+		return
+	case opts.Email == "" || opts.Password == "":
+		rep.Skipped = append(rep.Skipped, "browser: needs a test user (--email, --password-env)")
+		return
+	case !opts.Config.BaseURL.Set():
+		rep.Skipped = append(rep.Skipped, "browser: no auth service URL")
+		return
+	}
+	cfg := opts.Config
+	origin := cfg.Origin.Value
+	if b.FrontendURL != "" && cfg.Origin.From != "--origin" {
+		origin = "" // the front end's URL decides
+	}
+	res, err := browser.Run(ctx, browser.Options{
+		Chrome: b.Chrome, Origin: origin, BaseURL: cfg.BaseURL.Value, Email: opts.Email, Password: opts.Password,
+		APIURL: cfg.APIURL.Value, Timeout: cfg.Timeout, FrontendURL: b.FrontendURL,
+		HostResolverRules: b.HostResolverRules, IgnoreCertErrors: b.IgnoreCertErrors,
+		Progress: func(e browser.Event) { emit(Event{Browser: &e}) },
+	})
+	if err != nil {
+		rep.Skipped = append(rep.Skipped, "browser: "+textsafe.Safe(err.Error()))
+		return
+	}
+	rep.Browser = res
+	rep.Findings = append(rep.Findings, res.Findings...)
+	if ctx.Err() != nil {
+		rep.Cancelled = true
+	}
 }
 
 // unreachable says why a configured database gave the flow no connection,
@@ -318,7 +383,7 @@ func unreachable(cfg probe.Config, h *database.Health) string {
 
 // finish merges repeated findings, decides the verdict and the health.
 func finish(rep *Report) {
-	rep.Findings = Merge(rep.Findings)
+	rep.Findings = Merge(ruledOut(rep.Findings, rep.Browser))
 	rep.Verdict = decide(rep)
 	failed := rep.Login != nil && rep.Login.Failed()
 	rep.Healthy = rep.Verdict.Healthy && !rep.Findings.HasError() && !failed
@@ -335,9 +400,48 @@ func finish(rep *Report) {
 
 }
 
+// predictedLoss are the Set-Cookie findings that predict a browser on the
+// front end's origin drops the session cookie or does not send it.
+var predictedLoss = []finding.ID{finding.SetCookieSameSiteNoneInsecure, finding.SetCookieSecureOverHTTP,
+	finding.SetCookieCrossSite, finding.SetCookieDomainInvalid, finding.SetCookiePrefixInvalid}
+
+// ruledOut drops the predictions a real browser contradicted: Chrome, on
+// the same origin, kept and sent the session (the browser wins; its
+// browser-analysis-disagrees finding names the disagreement), and so
+// does a SameSite=None third-party warning when Chrome kept the session
+// with third-party cookies blocked.
+func ruledOut(fs finding.List, br *browser.Result) finding.List {
+	if br == nil {
+		return fs
+	}
+	var allowed, blocked bool
+	lost := map[string]bool{} // cookies Chrome did refuse or withhold
+	for _, p := range br.Passes {
+		if p.ThirdPartyBlocked {
+			blocked = p.Session
+		} else {
+			allowed = p.Session
+		}
+		for _, q := range p.Requests {
+			for _, c := range append(append([]browser.Cookie{}, q.Refused...), q.Withheld...) {
+				lost[c.Name] = true
+			}
+		}
+	}
+	var out finding.List
+	for _, f := range fs {
+		// Source is the cookie's name for Set-Cookie findings.
+		if !lost[f.Source] && ((allowed && slices.Contains(predictedLoss, f.ID)) || (blocked && f.ID == finding.SetCookieThirdParty)) {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
 // Decide builds a report's verdict from reports that were made
 // elsewhere (the console's panes): the same rules as Run.
-func Decide(cfg probe.Config, secrets probe.SecretsReport, health *database.Health, res *login.Result) *Report {
+func Decide(cfg probe.Config, secrets probe.SecretsReport, health *database.Health, res *login.Result, br *browser.Result) *Report {
 	if health != nil {
 		h := *health // the caller's copy stays as it was
 		storeAware(&h, cfg.StoreURL.Set())
@@ -359,6 +463,10 @@ func Decide(cfg probe.Config, secrets probe.SecretsReport, health *database.Heal
 			}
 		}
 		rep.Findings = append(rep.Findings, res.Findings...)
+	}
+	if br != nil {
+		rep.Browser = br
+		rep.Findings = append(rep.Findings, br.Findings...)
 	}
 	finish(rep)
 	return rep

@@ -46,13 +46,13 @@ func TestMergeOneCauseOneFinding(t *testing.T) {
 // would test more; an error finding that no rule names still makes the
 // run unhealthy.
 func TestDecideWithoutLogin(t *testing.T) {
-	rep := Decide(probe.Config{}, probe.SecretsReport{}, nil, nil)
+	rep := Decide(probe.Config{}, probe.SecretsReport{}, nil, nil, nil)
 	if !rep.Healthy || rep.Verdict.ID != "" || rep.Verdict.Message == "" {
 		t.Errorf("empty run: %+v", rep.Verdict)
 	}
 	var fs finding.List
 	fs.Add(finding.CookieDuplicate, "x", "a warning only")
-	rep = Decide(probe.Config{}, probe.SecretsReport{Findings: fs}, nil, nil)
+	rep = Decide(probe.Config{}, probe.SecretsReport{Findings: fs}, nil, nil, nil)
 	if !rep.Healthy {
 		t.Errorf("a warning made the run unhealthy: %+v", rep.Verdict)
 	}
@@ -60,7 +60,7 @@ func TestDecideWithoutLogin(t *testing.T) {
 	fs.Add(finding.CookieTooLarge, "x", "warn")
 	fs.Add(finding.DBNoTLS, "db", "warn")
 	fs.Add(finding.SessionUserMissing, "db", "an error no config rule lists first")
-	rep = Decide(probe.Config{}, probe.SecretsReport{Findings: fs}, nil, nil)
+	rep = Decide(probe.Config{}, probe.SecretsReport{Findings: fs}, nil, nil, nil)
 	if rep.Healthy || rep.Verdict.ID != finding.SessionUserMissing {
 		t.Errorf("an error finding: healthy %v, verdict %+v", rep.Healthy, rep.Verdict)
 	}
@@ -69,7 +69,7 @@ func TestDecideWithoutLogin(t *testing.T) {
 // A failed step without an error finding is not healthy either.
 func TestDecideFailedStepIsNotHealthy(t *testing.T) {
 	res := &login.Result{Events: []login.Event{{Step: login.StepOK, Phase: "end", Status: login.StatusFail}}}
-	rep := Decide(probe.Config{}, probe.SecretsReport{}, nil, res)
+	rep := Decide(probe.Config{}, probe.SecretsReport{}, nil, res, nil)
 	if rep.Healthy || rep.Verdict.Healthy {
 		t.Errorf("a failed step: %+v", rep.Verdict)
 	}

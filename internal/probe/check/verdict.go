@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/browser"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/login"
 )
@@ -49,10 +50,12 @@ type facts struct {
 
 	out      map[string]login.Outcome
 	originFs finding.List // findings about the front end's origin itself
+
+	browser *browser.Result // the run in a real Chrome, when one ran
 }
 
 func gather(r *Report) *facts {
-	f := &facts{cfg: r.Config, secrets: r.Secrets, findings: r.Findings, login: r.Login, out: map[string]login.Outcome{}, originFs: r.originFs}
+	f := &facts{cfg: r.Config, secrets: r.Secrets, findings: r.Findings, login: r.Login, out: map[string]login.Outcome{}, originFs: r.originFs, browser: r.Browser}
 	if r.Login != nil {
 		f.ran = len(r.Login.Events) > 0
 		f.serverSecret = r.Login.ServerSecret
@@ -601,9 +604,32 @@ func orUnknown(s string) string {
 }
 
 // browserRule: every request authtui made passed, but a browser on the
-// front end's origin would drop or withhold the cookie.
+// front end's origin drops or withholds the cookie. When Chrome ran, its
+// own reasons decide (the browser wins over authtui's prediction from the
+// Set-Cookie text, whose contradicted findings finish has dropped);
+// otherwise the prediction stands, and running the browser would decide.
 func browserRule(f *facts) (Verdict, bool) {
-	for _, id := range []finding.ID{finding.SetCookieSameSiteNoneInsecure, finding.SetCookieDomainInvalid, finding.SetCookiePrefixInvalid, finding.SetCookieSecureOverHTTP, finding.SetCookieCrossSite} {
+	if b := f.browser; b != nil {
+		for _, id := range []finding.ID{finding.BrowserCORSRejected, finding.BrowserCookieRefused, finding.BrowserCookieNotSent, finding.BrowserThirdPartyBlocked} {
+			g, ok := firstIn(b.Findings, id)
+			if !ok {
+				continue
+			}
+			lead := "Every check from authtui passed, but in Chrome, on a page on " + b.Origin + ", the front end gets no session: "
+			if !f.ran || !f.accepted(login.StepGetCookie) {
+				lead = "In Chrome, on a page on " + b.Origin + ", the front end gets no session: "
+			}
+			if id == finding.BrowserThirdPartyBlocked {
+				lead = "In Chrome the session works only while third-party cookies are allowed: "
+			}
+			v := verdictFrom(g, lead+g.Message)
+			return v, true
+		}
+		if sessionIn(b, false) {
+			return Verdict{}, false // Chrome kept and sent it: no prediction stands
+		}
+	}
+	for _, id := range predictedLoss {
 		g, ok := f.first(id)
 		if !ok {
 			continue
@@ -613,9 +639,23 @@ func browserRule(f *facts) (Verdict, bool) {
 			v.Alternatives = []Alternative{{finding.SetCookieThirdParty, "with SameSite=None, browsers that block third-party cookies still drop it"}}
 			v.TellApart = "Serve the front end and the auth service from one site (auth.example.com and app.example.com share example.com), or use SameSite=None; Secure and test in each browser."
 		}
+		if f.browser == nil {
+			v.TellApart = strings.TrimSpace(v.TellApart + " This is predicted from the Set-Cookie text; `authtui browser --origin " + orUnknown(f.cfg.Origin.Value) + "` (or check --browser) shows what Chrome itself does.")
+		}
 		return v, true
 	}
 	return Verdict{}, false
+}
+
+// sessionIn says whether the browser pass (third-party cookies blocked
+// or not) ended with a session.
+func sessionIn(b *browser.Result, blocked bool) bool {
+	for _, p := range b.Passes {
+		if p.ThirdPartyBlocked == blocked {
+			return p.Session
+		}
+	}
+	return false
 }
 
 // configRule: no flow ran, or the flow passed; what the configuration

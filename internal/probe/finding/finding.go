@@ -146,6 +146,12 @@ const (
 	BrowserCookieNotSent     ID = "browser-cookie-not-sent"
 	BrowserThirdPartyBlocked ID = "browser-third-party-blocked"
 	BrowserCORSRejected      ID = "browser-cors-rejected"
+	// Chrome's verdict and authtui's own Set-Cookie analysis differ on
+	// the same line: the browser wins, the analysis has a defect.
+	BrowserAnalysisDisagrees ID = "browser-analysis-disagrees"
+	// The browser run itself failed (Chrome crashed, timed out, the page
+	// could not run): no verdict of Chrome's either way.
+	BrowserRunFailed ID = "browser-run-failed"
 
 	// Added with issue 12: which credential forms the API accepts.
 	APIMethods ID = "api-methods"
@@ -213,6 +219,7 @@ var severities = map[ID]Severity{
 	EnvironmentMissing: Warn, EnvironmentCrossed: Error,
 	APIMethods:           Info,
 	BrowserCookieRefused: Error, BrowserCookieNotSent: Error, BrowserThirdPartyBlocked: Error, BrowserCORSRejected: Error,
+	BrowserAnalysisDisagrees: Warn, BrowserRunFailed: Warn,
 
 	StoreUnreachable: Error, StoreSessionMissing: Error, StoreSessionRevoked: Error,
 	StoreTTLShort: Warn, StoreDBDisagree: Warn, StoreOnly: Info,
