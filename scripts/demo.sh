@@ -22,6 +22,14 @@
 #   DEMO_PASSWORD_VAR (the name of the variable holding the password) and that
 #   variable itself (AUTHTUI_DEMO_PASSWORD=<the fixed fake demo password>).
 #
+# DEMO_SOCIAL=1: one broken social sign-in instead of the console. The stack
+# gets an OIDC provider on loopback (internal/oidctest/cmd/oidc-provider, built
+# into DIR with go; it signs demo-social@example.com in without a person), both
+# services get it as the genericOAuth provider "authtui-oidc", and the auth
+# service's redirectURI points at the API instance, which runs with the other
+# secret; then `authtui login --social authtui-oidc --provider-auto` runs in the
+# terminal (no TTY needed) and names the cause: oauth-state-mismatch.
+#
 # Environment: AUTHTUI_BIN overrides the console binary (default bin/authtui,
 # built with `go build` when missing). Needs node >= 20 (npm ci runs in
 # testdata/betterauth when node_modules is missing), PostgreSQL server
@@ -43,6 +51,7 @@ START_TIMEOUT=20
 
 MODE=console
 KEEP=0
+SOCIAL=${DEMO_SOCIAL:-0}
 
 usage() {
 	sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -71,6 +80,7 @@ PG_STARTED=0
 AUTH_PID=""
 API_PID=""
 SLEEP_PID=""
+OIDC_PID=""
 
 # now_ms: milliseconds since the epoch (1 s resolution without EPOCHREALTIME).
 now_ms() {
@@ -127,11 +137,11 @@ cleanup() {
 		if [ -n "$SLEEP_PID" ]; then kill "$SLEEP_PID" 2>/dev/null; fi
 		if [ -n "$DIR" ]; then
 			say "--keep: the stack is still up in $DIR. Tear it down with:"
-			say "  kill ${AUTH_PID:-} ${API_PID:-}; bash scripts/pg.sh stop $DIR/pg; rm -rf $DIR"
+			say "  kill ${AUTH_PID:-} ${API_PID:-} ${OIDC_PID:-}; bash scripts/pg.sh stop $DIR/pg; rm -rf $DIR"
 		fi
 		exit "$rc"
 	fi
-	stop_pids "$SLEEP_PID" "$AUTH_PID" "$API_PID"
+	stop_pids "$SLEEP_PID" "$AUTH_PID" "$API_PID" "$OIDC_PID"
 	if [ "$PG_STARTED" = 1 ] && [ -d "$DIR/pg" ]; then
 		bash "$PG_SH" stop "$DIR/pg" || say "could not stop PostgreSQL in $DIR/pg"
 	fi
@@ -150,10 +160,14 @@ trap 'exit 129' HUP
 command -v node >/dev/null || die "node (>= 20) is needed: run 'make deps' or install Node.js"
 command -v curl >/dev/null || die "curl is needed"
 AUTHTUI_BIN=${AUTHTUI_BIN:-$ROOT/bin/authtui}
+if [ "$SOCIAL" = 1 ] && [ "$MODE" = console ]; then
+	MODE=social
+	command -v go >/dev/null || die "DEMO_SOCIAL=1 builds the demo's OIDC provider with go: install Go"
+fi
 if [ "$MODE" = console ] && { [ ! -t 0 ] || [ ! -t 1 ]; }; then
 	die "the console needs a terminal (for automated runs: --stack-only)"
 fi
-if [ "$MODE" = console ] && [ ! -x "$AUTHTUI_BIN" ]; then
+if [ "$MODE" != stack ] && [ ! -x "$AUTHTUI_BIN" ]; then
 	command -v go >/dev/null || die "$AUTHTUI_BIN is missing and go is not installed: run 'make build'"
 	say "building $AUTHTUI_BIN"
 	(cd "$ROOT" && go build -o "$AUTHTUI_BIN" ./cmd/authtui) || die "go build failed"
@@ -220,6 +234,28 @@ chmod 600 "$AUTH_ENV" "$API_ENV"
 base_env=(PATH="$PATH" HOME="${HOME:-$DIR}")
 if [ -n "${TMPDIR:-}" ]; then base_env+=(TMPDIR="$TMPDIR"); fi
 
+# DEMO_SOCIAL=1: the OIDC provider, up before the services (BetterAuth runs
+# discovery at startup); DIR/oidc.env holds its FIXTURE_OIDC_* variables.
+auth_social=()
+api_social=()
+if [ "$MODE" = social ]; then
+	say "building the demo's OIDC provider (internal/oidctest/cmd/oidc-provider)"
+	(cd "$ROOT" && go build -o "$DIR/oidc-provider" ./internal/oidctest/cmd/oidc-provider) || die "go build of the OIDC provider failed"
+	"$DIR/oidc-provider" -env-out "$DIR/oidc.env" -email demo-social@example.com >"$DIR/oidc.log" 2>&1 &
+	OIDC_PID=$!
+	deadline=$((SECONDS + START_TIMEOUT))
+	until [ -s "$DIR/oidc.env" ]; do
+		kill -0 "$OIDC_PID" 2>/dev/null || die_log "the OIDC provider exited while starting" "$DIR/oidc.log"
+		[ "$SECONDS" -lt "$deadline" ] || die_log "the OIDC provider did not start" "$DIR/oidc.log"
+		sleep 0.1
+	done
+	mapfile -t oidc_vars <"$DIR/oidc.env"
+	# The broken part: the auth service's redirectURI is the API instance's
+	# callback, and the API runs with the other secret.
+	auth_social=("${oidc_vars[@]}" FIXTURE_OIDC_REDIRECT_URI="$API_URL/api/auth/callback/authtui-oidc")
+	api_social=("${oidc_vars[@]}")
+fi
+
 # start_server LOG VAR=VALUE...: server.mjs with only PATH, HOME (TMPDIR) and
 # these variables; sets STARTED_PID.
 start_server() {
@@ -230,10 +266,10 @@ start_server() {
 }
 
 start_server "$AUTH_LOG" BETTER_AUTH_SECRET="$SECRET_AUTH" BETTER_AUTH_URL="$AUTH_URL" \
-	DATABASE_URL="$DATABASE_URL" MIGRATE=1 FIXTURE_BEARER=1 PORT="$AUTH_PORT"
+	DATABASE_URL="$DATABASE_URL" MIGRATE=1 FIXTURE_BEARER=1 PORT="$AUTH_PORT" ${auth_social[@]+"${auth_social[@]}"}
 AUTH_PID=$STARTED_PID
 start_server "$API_LOG" BETTER_AUTH_SECRET="$SECRET_API" BETTER_AUTH_URL="$AUTH_URL" \
-	DATABASE_URL="$DATABASE_URL" PORT="$API_PORT"
+	DATABASE_URL="$DATABASE_URL" PORT="$API_PORT" ${api_social[@]+"${api_social[@]}"}
 API_PID=$STARTED_PID
 
 # wait_listening NAME PID LOG URL: until the server printed its listening line.
@@ -294,6 +330,25 @@ EOF
 	sleep 2147483647 &
 	SLEEP_PID=$!
 	wait "$SLEEP_PID" || true
+	exit 0
+fi
+
+# ---- DEMO_SOCIAL=1: one broken social sign-in ---------------------------------------
+
+if [ "$MODE" = social ]; then
+	cat >&2 <<EOF
+demo: stack up in ${UP_SECS}s (all on 127.0.0.1, torn down at the end):
+demo:   auth service $AUTH_URL, whose redirectURI sends the provider's callback to
+demo:   the API instance $API_URL (same database, a DIFFERENT secret); OIDC provider
+demo:   $(head -n 1 "$DIR/oidc.log" | sed 's/^oidc-provider listening on //')
+demo: running: authtui login --social authtui-oidc --provider-auto
+EOF
+	set +e
+	(cd "$DIR" && "$AUTHTUI_BIN" login --env-file auth-service/.env --env-file api/.env \
+		--database-url "$DATABASE_URL" --social authtui-oidc --provider-auto)
+	rc=$?
+	set -e
+	say "authtui exited with status $rc (1: it found the error above)"
 	exit 0
 fi
 

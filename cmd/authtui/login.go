@@ -23,6 +23,9 @@ import (
 type loginFlags struct {
 	baseURL, origin, email, passwordEnv, apiURL, replay, cookiePrefix string
 	keepSession                                                       bool
+	// --social PROVIDER [--provider-auto] [--callback-url URL]
+	social, callbackURL string
+	providerAuto        bool
 }
 
 func (l *loginFlags) register(fs *flag.FlagSet) {
@@ -33,11 +36,14 @@ func (l *loginFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.apiURL, "api-url", "", "a protected endpoint of your own backend, tried with the cookie and the bearer token")
 	fs.StringVar(&l.replay, "replay-session", "", "with a database and no credentials: replay an existing session (an id, or latest) signed with each candidate secret to name the server's secret. This uses a real user's session")
 	fs.StringVar(&l.cookiePrefix, "cookie-prefix", "", "advanced.cookiePrefix of the server (default better-auth)")
+	fs.StringVar(&l.social, "social", "", "sign in through this social provider (its id: google, github, or a genericOAuth providerId) instead of email and password")
+	fs.BoolVar(&l.providerAuto, "provider-auto", false, "with --social: follow the provider's redirects too (a provider that signs in without a person, as test providers do): authorize, callback, session")
+	fs.StringVar(&l.callbackURL, "callback-url", "", "with --social: where the front end lands after the sign-in (default: the origin + /)")
 	fs.BoolVar(&l.keepSession, "keep-session", false, "leave the test user's session signed in at the end of the login flow (by default it is signed out; a replayed session never is)")
 }
 
 // wanted reports whether the flags ask for a login run.
-func (l *loginFlags) wanted() bool { return l.email != "" || l.replay != "" }
+func (l *loginFlags) wanted() bool { return l.email != "" || l.replay != "" || l.social != "" }
 
 // password reads the password from the named variable, or asks on the
 // terminal without echo.
@@ -91,6 +97,13 @@ func (l *loginFlags) checkOptions(a *app, cfg probe.Config, loadFs finding.List,
 	if !cfg.BaseURL.Set() {
 		return opts, usagef("no auth service URL: pass --base-url or set BETTER_AUTH_URL in an env file")
 	}
+	switch {
+	case l.social != "" && (l.email != "" || l.replay != ""):
+		return opts, usagef("--social signs in through the provider: it takes no --email or --replay-session")
+	case l.social == "" && (l.providerAuto || l.callbackURL != ""):
+		return opts, usagef("--provider-auto and --callback-url need --social PROVIDER")
+	}
+	opts.Social = login.Social{Provider: l.social, Auto: l.providerAuto, CallbackURL: l.callbackURL}
 	if l.replay != "" && !cfg.DatabaseURL.Set() {
 		return opts, usagef("--replay-session needs a database: pass --database-url or set DATABASE_URL")
 	}
@@ -110,7 +123,7 @@ func runLogin(a *app, args []string) (int, error) {
 		o  outputFlags
 		bf browserFlags
 	)
-	fs := newFlagSet(a, "login", "login --email EMAIL --password-env VAR [flags] | login --replay-session ID|latest [flags]", `
+	fs := newFlagSet(a, "login", "login --email EMAIL --password-env VAR [flags] | login --replay-session ID|latest [flags] | login --social PROVIDER [--provider-auto] [flags]", `
 Sign in to the auth service as a test user and follow the session through
 every check, streaming each step as it runs: BetterAuth reachable, sign-in,
 the issued cookie verified against every candidate secret (which names the
@@ -124,9 +137,19 @@ from the database, signs it with each candidate secret and asks get-session
 which one the server accepts. It uses a real user's session for that, and
 never signs it out.
 
+--social PROVIDER signs in the way a browser does through a social
+provider: POST /sign-in/social with the front end's Origin and a cookie
+jar, then the redirect_uri checked against every source's base URL, the
+state cookie against where the callback lands, and its verification row.
+A real provider needs a person, so the flow stops there and shows the
+authorization URL; --provider-auto (a test provider that signs in by
+itself) follows authorize and the callback too, then checks the session
+like a password sign-in. Every BetterAuth error redirect is named.
+
 Examples:
   TEST_PW=… authtui login --env-file auth.env --env-file api.env --email test@example.com --password-env TEST_PW
-  authtui login --env-file .env --replay-session latest --api-url https://api.example.com/me`)
+  authtui login --env-file .env --replay-session latest --api-url https://api.example.com/me
+  authtui login --env-file .env --database-url "$DATABASE_URL" --social authtui-oidc --provider-auto`)
 	c.register(fs)
 	d.register(fs)
 	l.register(fs)
@@ -144,7 +167,7 @@ Examples:
 		}
 	}
 	if !l.wanted() {
-		return exitUsage, usagef("nothing to run: pass --email (with --password-env) or --replay-session")
+		return exitUsage, usagef("nothing to run: pass --email (with --password-env), --replay-session or --social PROVIDER")
 	}
 	cfg, loadFs := resolve(a, &c, &d, &l)
 	opts, err := l.checkOptions(a, cfg, loadFs, &d)

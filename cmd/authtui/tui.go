@@ -34,6 +34,7 @@ func runTUI(a *app, args []string) (int, error) {
 		l                 loginFlags
 		tailFile, tailCmd string
 		tailEnv           listFlag
+		bf                browserFlags
 	)
 	fs := newFlagSet(a, "", "[flags]", `
 Open the console: live panes for secrets, database health, sessions, a
@@ -47,12 +48,17 @@ Example:
 	c.register(fs)
 	d.register(fs)
 	l.register(fs)
+	bf.register(fs, false)
 	fs.BoolVar(&d.allowWrites, "allow-writes", false, "allow writes to the database (revoking sessions); read-only otherwise")
 	fs.StringVar(&tailFile, "tail", "", "follow this log file of the auth service in the login pane")
 	fs.StringVar(&tailCmd, "tail-cmd", "", "follow the output of this command (e.g. 'vercel logs …') in the login pane; it runs without the --password-env variable, database and store URLs and BetterAuth's variables, and ends with the console")
 	fs.Var(&tailEnv, "tail-env", "pass this environment variable to the --tail-cmd command, though authtui withholds it (repeatable)")
 	if code, err := parseNoArgs(fs, args); err != nil || code >= 0 {
 		return max(code, 0), err
+	}
+	if l.social != "" || l.providerAuto || l.callbackURL != "" {
+		// The console's login pane runs the email/password flow only.
+		return exitUsage, usagef("--social is not in the console yet: run `authtui login --social PROVIDER` (add --provider-auto for a test provider)")
 	}
 	if !a.stdinIsTTY || !a.stdoutIsTTY {
 		return exitUsage, usagef("the console needs a terminal; for scripts use `authtui check` (add --json)")
@@ -69,6 +75,7 @@ Example:
 			Timeout: d.timeout, CookiePrefix: l.cookiePrefix, ReplaySession: l.replay,
 			KeepSession: l.keepSession,
 		},
+		Browser:  *bf.options(true),
 		TailFile: tailFile, TailCmd: tailCmd,
 		Timeout: d.timeout, NoColor: c.noColor || a.getenv("NO_COLOR") != "",
 		Version: versionString(),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/check"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/login"
@@ -39,6 +40,9 @@ type Config struct {
 	AllowWrites bool
 
 	Login login.Options // BaseURL, Origin, Email, Password, APIURL, Timeout, CookiePrefix; candidates and DB are filled live
+	// Browser are the settings of the login pane's b (a sign-in in
+	// Chrome): --chrome, --frontend-url, --host-resolver-rules, --insecure.
+	Browser check.BrowserOptions
 
 	TailFile string // --tail: a log file of the auth service to follow
 	TailCmd  string // --tail-cmd: a command whose output to follow

@@ -61,7 +61,7 @@ func newConsoleStack(t *testing.T) *consoleStack {
 // timers (refresh ticks, countdowns, blinks), so pumps end.
 func consoleKeep(msg tea.Msg) bool {
 	switch msg.(type) {
-	case SecretsLoadedMsg, secretsLoadMsg, dbConnectedMsg, DBReadyMsg, loginEventMsg, loginDoneMsg,
+	case SecretsLoadedMsg, secretsLoadMsg, dbConnectedMsg, DBReadyMsg, loginEventMsg, loginDoneMsg, loginBrowserMsg, chromeFoundMsg,
 		LoginReportMsg, VerdictMsg, sessionsLoadedMsg, inspDecodedMsg, inspLookedUpMsg, StatusMsg:
 		return true
 	}

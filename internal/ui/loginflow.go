@@ -13,6 +13,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/browser"
 	"github.com/authtui/authtui/internal/probe/check"
 	"github.com/authtui/authtui/internal/probe/database"
 	"github.com/authtui/authtui/internal/probe/finding"
@@ -25,7 +26,7 @@ import (
 // as they run, ends with the diagnosis, and optionally follows the auth
 // service's log.
 type loginKeys struct {
-	Run, Replay, Cancel, Up, Down, Next, Submit, Leave key.Binding
+	Run, Browser, Replay, Cancel, Up, Down, Next, Submit, Leave key.Binding
 }
 
 type loginPane struct {
@@ -71,6 +72,15 @@ type loginPane struct {
 	// viewW, viewAvail: the width and step rows of the last View.
 	viewW, viewAvail int
 
+	// The browser (b): found on the machine (Init looks), whether the
+	// current run or form includes it, its passes so far, and the last
+	// completed run's result.
+	chrome      string
+	chromeErr   string
+	withBrowser bool
+	passes      []browser.Pass
+	browserRes  *browser.Result
+
 	// Log tail (tail.go).
 	tailState
 	closed bool
@@ -88,6 +98,11 @@ type (
 		run generation
 		res *check.Report
 	}
+	loginBrowserMsg struct {
+		run generation
+		ev  browser.Event
+	}
+	chromeFoundMsg struct{ path, err string }
 )
 
 func newLoginPane(cfg *Config, st Styles) *loginPane {
@@ -107,6 +122,7 @@ func newLoginPane(cfg *Config, st Styles) *loginPane {
 	p.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.Accent))
 	k := &p.keys
 	k.Run = key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "run login"))
+	k.Browser = key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "run login, then sign in from the front end's origin in Chrome"))
 	k.Replay = key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "replay latest session (uses a real user's session)"))
 	k.Cancel = key.NewBinding(key.WithKeys("esc", "ctrl+x"), key.WithHelp("esc/ctrl+x", "cancel run"))
 	k.Up = key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("↑/k", "scroll up"))
@@ -126,7 +142,7 @@ func (p *loginPane) Keys() []key.Binding {
 		return []key.Binding{p.keys.Submit, p.keys.Next, p.keys.Leave}
 	}
 	k := p.bindings()
-	return []key.Binding{k.Run, k.Replay, k.Cancel, k.Up, k.Down}
+	return []key.Binding{k.Run, k.Browser, k.Replay, k.Cancel, k.Up, k.Down}
 }
 
 // bindings are the pane's keys, each enabled only where it would do
@@ -134,6 +150,7 @@ func (p *loginPane) Keys() []key.Binding {
 func (p *loginPane) bindings() loginKeys {
 	k := p.keys
 	k.Run.SetEnabled(!p.running)
+	k.Browser.SetEnabled(!p.running && p.chrome != "")
 	k.Replay.SetEnabled(!p.running && p.dbReady())
 	k.Cancel.SetEnabled(p.running && p.cancel != nil)
 	// While a run is on, the view follows it: scrolling waits.
@@ -162,7 +179,17 @@ func (p *loginPane) Selection() string {
 }
 
 // Init starts the log tail, when one is configured.
-func (p *loginPane) Init() tea.Cmd { return p.initTail() }
+func (p *loginPane) Init() tea.Cmd {
+	chrome := p.cfg.Browser.Chrome
+	find := func() tea.Msg {
+		path, err := browser.Find(chrome)
+		if err != nil {
+			return chromeFoundMsg{err: err.Error()}
+		}
+		return chromeFoundMsg{path: path}
+	}
+	return tea.Batch(p.initTail(), find)
+}
 
 // Close stops the running flow and the log tail (its process with it).
 // The root calls it on quit; it is safe to call more than once.
@@ -194,6 +221,16 @@ func (p *loginPane) Update(msg tea.Msg) tea.Cmd {
 		p.verdict = msg.Report
 	case DBReadyMsg:
 		p.db, p.schema = msg.DB, msg.Schema
+	case chromeFoundMsg:
+		p.chrome, p.chromeErr = msg.path, msg.err
+	case loginBrowserMsg:
+		if !p.runID.current(msg.run) {
+			return nil
+		}
+		if msg.ev.Pass != nil {
+			p.passes = append(p.passes, *msg.ev.Pass)
+		}
+		return p.waitCmd()
 	case loginEventMsg:
 		if !p.runID.current(msg.run) {
 			return nil
@@ -213,9 +250,9 @@ func (p *loginPane) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		p.finish(msg.res.Login)
-		p.report = msg.res
-		res := msg.res.Login
-		return func() tea.Msg { return LoginReportMsg{Result: res} }
+		p.report, p.browserRes = msg.res, msg.res.Browser
+		res, br := msg.res.Login, msg.res.Browser
+		return func() tea.Msg { return LoginReportMsg{Result: res, Browser: br} }
 	case spinner.TickMsg:
 		// Ticks stop when no run needs them: the next run restarts them.
 		if !p.running {
@@ -251,6 +288,10 @@ func (p *loginPane) Update(msg tea.Msg) tea.Cmd {
 				p.notice = "cancelling…"
 			}
 		case key.Matches(msg, k.Run):
+			p.withBrowser = false
+			return p.runKey()
+		case key.Matches(msg, k.Browser):
+			p.withBrowser = true
 			return p.runKey()
 		case key.Matches(msg, k.Replay):
 			return p.replayKey()
@@ -281,7 +322,7 @@ func (p *loginPane) runKey() tea.Cmd {
 	switch {
 	case l.Email != "" && l.Password != "":
 		return p.start(l.Email, l.Password, "")
-	case l.ReplaySession != "" && p.dbReady():
+	case l.ReplaySession != "" && p.dbReady() && !p.withBrowser:
 		return p.start("", "", l.ReplaySession)
 	}
 	p.form, p.notice = true, ""
@@ -309,6 +350,7 @@ func (p *loginPane) replayKey() tea.Cmd {
 	if id == "" {
 		id = "latest"
 	}
+	p.withBrowser = false // a real user's session is not typed into a page
 	return p.start("", "", id)
 }
 
@@ -383,6 +425,11 @@ func (p *loginPane) start(email, password, replay string) tea.Cmd {
 		// A stale replay setting must not turn a sign-in into a replay.
 		opts.ReplaySession = ""
 	}
+	if p.withBrowser && replay == "" {
+		b := p.cfg.Browser
+		b.Chrome = p.chrome
+		opts.Browser = &b
+	}
 
 	if p.cancel != nil {
 		p.cancel()
@@ -392,6 +439,7 @@ func (p *loginPane) start(email, password, replay string) tea.Cmd {
 	ch, done := make(chan check.Event, 16), make(chan *check.Report, 1)
 	p.running, p.cancel, p.events, p.done = true, cancel, ch, done
 	p.steps, p.notice, p.scroll, p.follow = nil, "", 0, true
+	p.passes, p.browserRes = nil, nil
 	if replay != "" {
 		p.target = "replaying session " + report.Clip(replay, 40) + " (a real user's session)"
 		fps := map[string]bool{}
@@ -404,6 +452,10 @@ func (p *loginPane) start(email, password, replay string) tea.Cmd {
 		p.expected = 7
 		if cfg.APIURL.Set() {
 			p.expected = 8
+		}
+		if opts.Browser != nil {
+			p.target += " · then in Chrome from " + report.Clip(textsafe.URL(cfg.Origin.Value), 60)
+			p.expected += 2 // the browser's two passes
 		}
 	}
 	wait := p.waitCmd()
@@ -450,6 +502,9 @@ func (p *loginPane) waitCmd() tea.Cmd {
 			}
 			if e.Login != nil {
 				return loginEventMsg{run: id, ev: *e.Login}
+			}
+			if e.Browser != nil {
+				return loginBrowserMsg{run: id, ev: *e.Browser}
 			}
 		}
 	}
@@ -544,6 +599,11 @@ func (p *loginPane) mainLines(w int) []string {
 	}
 	if len(p.steps) == 0 && !p.form {
 		lines = append(lines, "", p.st.Bold.Render("enter")+"  sign in as the test user and follow the session through every check")
+		if p.chrome != "" {
+			lines = append(lines, p.st.Bold.Render("b")+"      the same, then sign in from the front end's origin in Chrome: what Chrome stores, sends, refuses and why")
+		} else if p.chromeErr != "" {
+			lines = append(lines, p.st.Dim.Render("b      (no Chrome or Chromium found: install chromium, or start with --chrome PATH)"))
+		}
 		if p.dbReady() {
 			lines = append(lines, p.st.Bold.Render("p")+"      replay the latest session from the database, signed with each candidate secret")
 			lines = append(lines, p.st.Dim.Render("       (no credentials needed; it uses a real user's session, read-only on our side)"))
@@ -558,8 +618,21 @@ func (p *loginPane) mainLines(w int) []string {
 		lines = append(lines, "")
 		lines = append(lines, p.st.layout([]report.Block{{Title: "Login flow", Lines: p.stepLines()}}, w)...)
 	}
+	switch {
+	case p.browserRes != nil && !p.running:
+		lines = append(lines, "")
+		lines = append(lines, p.st.layout([]report.Block{report.Browser(p.browserRes)}, w)...)
+	case p.running && len(p.passes) > 0:
+		var ls []report.Line
+		for _, ps := range p.passes {
+			ls = append(ls, report.BrowserPass(ps)...)
+		}
+		lines = append(lines, "")
+		lines = append(lines, p.st.layout([]report.Block{{Title: "Browser", Lines: ls}}, w)...)
+	}
 	if p.running {
-		lines = append(lines, p.st.Dim.Render(fmt.Sprintf("running %d/%d… esc cancels", len(p.steps), max(p.expected, len(p.steps)))))
+		done := len(p.steps) + len(p.passes)
+		lines = append(lines, p.st.Dim.Render(fmt.Sprintf("running %d/%d… esc cancels", done, max(p.expected, done))))
 	}
 	if res := p.result; res != nil && !p.running {
 		if !res.Cancelled {

@@ -21,7 +21,7 @@ const lfPassword = "Tr0ub4dor-and-3-horses"
 
 func lfKeep(msg tea.Msg) bool {
 	switch msg.(type) {
-	case loginEventMsg, loginDoneMsg:
+	case loginEventMsg, loginDoneMsg, loginBrowserMsg:
 		return true
 	}
 	return false

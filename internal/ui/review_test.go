@@ -28,7 +28,7 @@ func TestTailCommandStoppedOnClose(t *testing.T) {
 	cfg := &Config{TailCmd: "echo $$ > " + pidFile + "; exec sleep 1000"}
 	cfg.defaults()
 	p := newLoginPane(cfg, newStyles())
-	cmd := p.Init()
+	cmd := p.initTail()
 	go cmd() // starts the command and waits for its first line
 	var pid int
 	deadline := time.Now().Add(5 * time.Second)

@@ -35,7 +35,7 @@ func tailTempFile(t testing.TB, name, content string) string {
 func TestLoginTailFile(t *testing.T) {
 	path := tailTempFile(t, "auth.log", "old line\n")
 	p := newLoginPane(&Config{TailFile: path}, newStyles())
-	cmd := p.Init()
+	cmd := p.initTail()
 	if cmd == nil {
 		t.Fatal("no tail")
 	}
@@ -121,7 +121,7 @@ func TestLoginTailCommand(t *testing.T) {
 	cfg := &Config{TailCmd: `echo "pid $$"; echo "set cookie better-auth.session_token"; sleep 30 | cat`}
 	p := newLoginPane(cfg, newStyles())
 	keep := func(msg tea.Msg) bool { _, ok := msg.(loginTailProcMsg); return ok }
-	pump(t, p.Update, p.Init(), 10*time.Second, keep, func() bool { return len(p.tail) >= 2 })
+	pump(t, p.Update, p.initTail(), 10*time.Second, keep, func() bool { return len(p.tail) >= 2 })
 	v := ansi.Strip(p.View(100, 20))
 	if !strings.Contains(v, "▸ set cookie better-auth.session_token") {
 		t.Errorf("command output:\n%s", v)
@@ -195,7 +195,7 @@ func TestTailRedactsCredentials(t *testing.T) {
 	}
 	t.Run("file", func(t *testing.T) {
 		p := newLoginPane(&Config{TailFile: tailTempFile(t, "auth.log", log.String())}, newStyles())
-		p.Update(p.Init()())
+		p.Update(p.initTail()())
 		check(t, p)
 	})
 	t.Run("command", func(t *testing.T) {
@@ -204,7 +204,7 @@ func TestTailRedactsCredentials(t *testing.T) {
 		p := newLoginPane(&Config{TailCmd: "cat " + path + "; echo --token Zq4mN8pL2xR7Yx2cV9bN4mK7 >/dev/null; sleep 30"}, newStyles())
 		defer p.Close()
 		keep := func(msg tea.Msg) bool { _, ok := msg.(loginTailProcMsg); return ok }
-		pump(t, p.Update, p.Init(), 10*time.Second, keep, func() bool { return len(p.tail) >= len(tailCredentialLog) })
+		pump(t, p.Update, p.initTail(), 10*time.Second, keep, func() bool { return len(p.tail) >= len(tailCredentialLog) })
 		check(t, p)
 		if v := ansi.Strip(p.View(200, 40)); strings.Contains(v, "pL2xR7Yx2cV9bN4mK7") {
 			t.Errorf("the title shows the command's token:\n%s", v)

@@ -45,13 +45,26 @@
 //                                   sessions live in the store; the migrations then create no
 //                                   session table unless FIXTURE_STORE_SESSION_IN_DB=1
 //   FIXTURE_STORE_SESSION_IN_DB  "1" (with FIXTURE_REDIS_URL) => session.storeSessionInDatabase
+//   FIXTURE_OIDC_ISSUER          an OIDC issuer URL (e.g. internal/oidctest's http://127.0.0.1:P/oidc)
+//                                => genericOAuth() plugin from better-auth/plugins with one provider,
+//                                   providerId "authtui-oidc", discoveryUrl
+//                                   <issuer>/.well-known/openid-configuration, scopes openid email
+//                                   profile (PKCE and the id_token nonce on: better-auth's defaults).
+//                                   Discovery runs at startup; a provider down then is retried on each
+//                                   request for it (sign-in answers 404 PROVIDER_NOT_FOUND meanwhile).
+//                                   Sign-in: POST /api/auth/sign-in/social {"provider":"authtui-oidc"};
+//                                   callback: /api/auth/callback/authtui-oidc
+//   FIXTURE_OIDC_CLIENT_ID       (with FIXTURE_OIDC_ISSUER, required) the client id
+//   FIXTURE_OIDC_CLIENT_SECRET   (with FIXTURE_OIDC_ISSUER, required) the client secret
+//   FIXTURE_OIDC_REDIRECT_URI    (optional) the provider config's redirectURI: sent as redirect_uri
+//                                   instead of <BETTER_AUTH_URL>/api/auth/callback/authtui-oidc
 //   DATABASE_URL                 set: PostgreSQL through a pg Pool (better-auth's Kysely adapter);
 //                                unset: better-auth's memory adapter
 // emailAndPassword is enabled, without email verification unless asked. Telemetry is off.
 
 import { betterAuth } from "better-auth";
 import { memoryAdapter } from "better-auth/adapters/memory";
-import { bearer, jwt } from "better-auth/plugins";
+import { bearer, genericOAuth, jwt } from "better-auth/plugins";
 import { redisClient } from "./resp.mjs";
 
 const CACHE_STRATEGIES = ["off", "compact", "jwt", "jwe"];
@@ -155,6 +168,21 @@ export async function buildOptions(opts = {}) {
 		if (env.FIXTURE_JWT !== "1") throw invalid("FIXTURE_JWT", '"1"', env.FIXTURE_JWT);
 		fixture.FIXTURE_JWT = true;
 		options.plugins.push(jwt());
+	}
+	if (env.FIXTURE_OIDC_ISSUER) {
+		if (!/^https?:\/\/[^/]+/.test(env.FIXTURE_OIDC_ISSUER)) throw invalid("FIXTURE_OIDC_ISSUER", "an http(s) URL", env.FIXTURE_OIDC_ISSUER);
+		if (!env.FIXTURE_OIDC_CLIENT_ID || !env.FIXTURE_OIDC_CLIENT_SECRET) throw new Error("FIXTURE_OIDC_ISSUER needs FIXTURE_OIDC_CLIENT_ID and FIXTURE_OIDC_CLIENT_SECRET");
+		if (env.FIXTURE_OIDC_REDIRECT_URI && !/^https?:\/\/[^/]+/.test(env.FIXTURE_OIDC_REDIRECT_URI)) throw invalid("FIXTURE_OIDC_REDIRECT_URI", "an http(s) URL", env.FIXTURE_OIDC_REDIRECT_URI);
+		fixture.FIXTURE_OIDC = true;
+		const provider = {
+			providerId: "authtui-oidc",
+			discoveryUrl: env.FIXTURE_OIDC_ISSUER.replace(/\/+$/, "") + "/.well-known/openid-configuration",
+			clientId: env.FIXTURE_OIDC_CLIENT_ID,
+			clientSecret: env.FIXTURE_OIDC_CLIENT_SECRET,
+			scopes: ["openid", "email", "profile"],
+		};
+		if (env.FIXTURE_OIDC_REDIRECT_URI) provider.redirectURI = env.FIXTURE_OIDC_REDIRECT_URI;
+		options.plugins.push(genericOAuth({ config: [provider] }));
 	}
 	let store = null;
 	if (env.FIXTURE_REDIS_URL) {

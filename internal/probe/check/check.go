@@ -33,6 +33,8 @@ type Options struct {
 	Email, Password string
 	ReplaySession   string
 	CookiePrefix    string
+	// Social signs in through a social provider instead (login --social).
+	Social login.Social
 	// KeepSession leaves the test session signed in (--keep-session);
 	// by default the flow signs it out at its end.
 	KeepSession bool
@@ -222,7 +224,7 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 		dbReady()
 	}
 
-	wantLogin := !opts.NoLogin && (opts.Email != "" || opts.ReplaySession != "")
+	wantLogin := !opts.NoLogin && (opts.Email != "" || opts.ReplaySession != "" || opts.Social.Provider != "")
 	if !wantLogin {
 		switch {
 		case opts.NoLogin && opts.Browser != nil:
@@ -260,7 +262,10 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 		BaseURL: cfg.BaseURL.Value, Origin: cfg.Origin.Value, Email: opts.Email, Password: opts.Password,
 		APIURL: cfg.APIURL.Value, Timeout: cfg.Timeout, Candidates: rep.Secrets.Candidates,
 		CookiePrefix: opts.CookiePrefix, DB: db, Schema: schema, ReplaySession: opts.ReplaySession,
-		KeepSession: opts.KeepSession, Client: opts.Client, MoreAPIs: opts.MoreAPIs,
+		KeepSession: opts.KeepSession, Client: opts.Client, MoreAPIs: opts.MoreAPIs, Social: opts.Social,
+	}
+	if lo.Social.Provider != "" && lo.Social.BaseURLs == nil {
+		lo.Social.BaseURLs = login.SourceBaseURLs(cfg.Sources, login.SourcedURL{Label: cfg.BaseURL.From, URL: cfg.BaseURL.Value})
 	}
 	if opts.NoDatabase && db == nil {
 		lo.NoDB = opts.NoDatabaseWhy

@@ -204,6 +204,7 @@ func decide(r *Report) Verdict {
 // an earlier one.
 var chain = []func(*facts) (Verdict, bool){
 	reachRule,
+	socialRule,
 	signInRule,
 	issuedRule,
 	getSessionRule,
@@ -690,6 +691,8 @@ func configRule(f *facts) (Verdict, bool) {
 func healthy(f *facts) Verdict {
 	v := Verdict{Healthy: true, Evidence: []finding.Evidence{}, Alternatives: []Alternative{}}
 	switch {
+	case socialStopped(f) != "":
+		v.Message = socialStopped(f)
 	case f.ran && len(f.serverSecret) > 0:
 		v.Message = fmt.Sprintf("No problem found: the server signs with the secret of %s, and every check that ran accepted the session. If a browser still gets null, paste its Cookie header into authtui decode.", strings.Join(f.serverSecret, ", "))
 		v.Evidence = seen(f, login.StepGetCookie, login.StepGetBearer, login.StepAPICookie, login.StepAPIBearer, login.StepReplayProbe)

@@ -153,6 +153,17 @@ const (
 	// could not run): no verdict of Chrome's either way.
 	BrowserRunFailed ID = "browser-run-failed"
 
+	// Added with issue 11: social sign-in (OAuth).
+	OAuthProviderNotFound      ID = "oauth-provider-not-found"
+	OAuthRedirectURIUnexpected ID = "oauth-redirect-uri-unexpected"
+	OAuthRedirectURIMismatch   ID = "oauth-redirect-uri-mismatch"
+	OAuthProviderRefused       ID = "oauth-provider-refused"
+	OAuthProviderUnreachable   ID = "oauth-provider-unreachable"
+	OAuthProviderDenied        ID = "oauth-provider-denied"
+	OAuthStateCookieLost       ID = "oauth-state-cookie-lost"
+	OAuthStateMismatch         ID = "oauth-state-mismatch"
+	OAuthCallbackError         ID = "oauth-callback-error"
+
 	// Added with issue 12: which credential forms the API accepts.
 	APIMethods ID = "api-methods"
 
@@ -220,6 +231,10 @@ var severities = map[ID]Severity{
 	APIMethods:           Info,
 	BrowserCookieRefused: Error, BrowserCookieNotSent: Error, BrowserThirdPartyBlocked: Error, BrowserCORSRejected: Error,
 	BrowserAnalysisDisagrees: Warn, BrowserRunFailed: Warn,
+
+	OAuthProviderNotFound: Error, OAuthRedirectURIUnexpected: Warn, OAuthRedirectURIMismatch: Error,
+	OAuthProviderRefused: Error, OAuthProviderUnreachable: Error, OAuthProviderDenied: Error,
+	OAuthStateCookieLost: Error, OAuthStateMismatch: Error, OAuthCallbackError: Error,
 
 	StoreUnreachable: Error, StoreSessionMissing: Error, StoreSessionRevoked: Error,
 	StoreTTLShort: Warn, StoreDBDisagree: Warn, StoreOnly: Info,

@@ -84,6 +84,10 @@ type Options struct {
 	// or an id) instead of signing in.
 	ReplaySession string
 
+	// Social, when Social.Provider is set, signs in through that social
+	// provider instead of email and password (social.go).
+	Social Social
+
 	Client *http.Client // nil: a default client
 }
 
@@ -218,6 +222,8 @@ type run struct {
 	// jwt is the jwt() plugin's token get-session handed out with the
 	// cookie (set-auth-jwt), when the plugin is on.
 	jwt string
+	// social is the state of a social sign-in (social.go).
+	social *socialRun
 }
 
 // future is a request started ahead of the step that judges it.
@@ -278,11 +284,16 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Result {
 	}
 
 	steps := []func() bool{r.stepOK}
-	if opts.ReplaySession != "" {
+	// What follows a sign-in, whichever way it was made.
+	afterSignIn := []func() bool{r.stepGetSessionCookie, r.stepGetSessionBearer, r.stepDatabase, r.stepStore, r.stepJWT,
+		r.stepAPIJWT, r.stepAPICookie, r.stepAPIBearer, r.stepMoreAPIs, r.stepAPIMethods}
+	switch {
+	case opts.ReplaySession != "":
 		steps = append(steps, r.stepReplay)
-	} else {
-		steps = append(steps, r.stepSignIn, r.stepGetSessionCookie, r.stepGetSessionBearer, r.stepDatabase, r.stepStore, r.stepJWT,
-			r.stepAPIJWT, r.stepAPICookie, r.stepAPIBearer, r.stepMoreAPIs, r.stepAPIMethods)
+	case opts.Social.Provider != "":
+		steps = append(append(steps, r.socialSteps()...), afterSignIn...)
+	default:
+		steps = append(append(steps, r.stepSignIn), afterSignIn...)
 	}
 	for _, step := range steps {
 		if ctx.Err() != nil {

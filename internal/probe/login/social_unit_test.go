@@ -1,0 +1,54 @@
+package login
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestSocialStateLoss(t *testing.T) {
+	u := func(s string) *url.URL { v, _ := url.Parse(s); return v }
+	idp := u("https://accounts.example-idp.com/authorize")
+	cases := []struct {
+		name   string
+		ck     http.Cookie
+		setter string
+		cb     string
+		want   string // "" = the cookie comes back
+	}{
+		{"same host", http.Cookie{Path: "/", SameSite: http.SameSiteLaxMode}, "auth.example.com", "https://auth.example.com/api/auth/callback/google", ""},
+		{"another port", http.Cookie{Path: "/"}, "127.0.0.1", "http://127.0.0.1:9/api/auth/callback/x", ""},
+		{"preview host", http.Cookie{Path: "/"}, "pr-12.preview.example.com", "https://auth.example.com/api/auth/callback/google", "lands on host auth.example.com"},
+		{"domain covers", http.Cookie{Path: "/", Domain: "example.com"}, "app.example.com", "https://auth.example.com/api/auth/callback/google", ""},
+		{"strict cross-site", http.Cookie{Path: "/", SameSite: http.SameSiteStrictMode}, "auth.example.com", "https://auth.example.com/api/auth/callback/google", "SameSite=Strict"},
+		{"none without secure", http.Cookie{Path: "/", SameSite: http.SameSiteNoneMode}, "auth.example.com", "https://auth.example.com/api/auth/callback/google", "refuse to store"},
+		{"secure over http", http.Cookie{Path: "/", Secure: true}, "auth.example.com", "http://auth.example.com/api/auth/callback/google", "plain http"},
+		{"path", http.Cookie{Path: "/app"}, "auth.example.com", "https://auth.example.com/api/auth/callback/google", "Path=/app"},
+	}
+	for _, c := range cases {
+		got := strings.Join(stateLoss(&c.ck, c.setter, idp, u(c.cb)), "; ")
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+	// Strict on a same-site provider (ports do not count) comes back.
+	ck := http.Cookie{Path: "/", SameSite: http.SameSiteStrictMode}
+	if got := stateLoss(&ck, "127.0.0.1", u("http://127.0.0.1:5556/oidc/authorize"), u("http://127.0.0.1:3000/api/auth/callback/x")); got != nil {
+		t.Errorf("strict, same site: %q", got)
+	}
+}
+
+func TestSocialRedactQuery(t *testing.T) {
+	got := redactQuery("https://idp.example/authorize?client_id=app&state=s3cr3tstatevalue0123456789&code=abcdefghijklmnop&redirect_uri=https%3A%2F%2Fa.example%2Fcb%3Fx%3Dy&error=access_denied")
+	for _, bad := range []string{"s3cr3tstatevalue", "abcdefghijklmnop", "x=y"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("%q shows %q", got, bad)
+		}
+	}
+	for _, want := range []string{"state=s3cr…", "code=abcd…", "client_id=app", "error=access_denied", "redirect_uri=https://a.example/cb?…"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%q lacks %q", got, want)
+		}
+	}
+}
