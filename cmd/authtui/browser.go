@@ -19,7 +19,7 @@ import (
 type browserFlags struct {
 	on                                bool // --browser (check, login)
 	chrome, frontendURL, resolveRules string
-	insecure                          bool
+	insecure, headed                  bool
 }
 
 func (b *browserFlags) register(fs *flag.FlagSet, withSwitch bool) {
@@ -30,6 +30,7 @@ func (b *browserFlags) register(fs *flag.FlagSet, withSwitch bool) {
 	fs.StringVar(&b.frontendURL, "frontend-url", "", "load the real front end at this URL and sign in from its page (default: a blank page put on --origin, no front end needed)")
 	fs.StringVar(&b.resolveRules, "host-resolver-rules", "", `Chrome's host mapping, e.g. "MAP app.example.test 127.0.0.1, MAP auth.example.test 127.0.0.1"`)
 	fs.BoolVar(&b.insecure, "insecure", false, "let Chrome accept any TLS certificate (a local test certificate); Chrome still treats the origin as https")
+	fs.BoolVar(&b.headed, "headed", false, "with --social: open a visible Chrome window in which you sign in at the provider, while authtui watches every hop, cookie and refusal (needs a display)")
 }
 
 // options are the pipeline's browser options; nil when no browser run
@@ -38,7 +39,7 @@ func (b *browserFlags) options(always bool) *check.BrowserOptions {
 	if !always && !b.on {
 		return nil
 	}
-	return &check.BrowserOptions{Chrome: b.chrome, FrontendURL: b.frontendURL, HostResolverRules: b.resolveRules, IgnoreCertErrors: b.insecure}
+	return &check.BrowserOptions{Chrome: b.chrome, FrontendURL: b.frontendURL, HostResolverRules: b.resolveRules, IgnoreCertErrors: b.insecure, Headed: b.headed}
 }
 
 // usable checks, before anything runs, that a browser can: a clear
@@ -73,6 +74,13 @@ needs to run (--frontend-url loads the real one instead). Chrome gets a
 fresh temporary profile, removed afterwards, and runs in a process group of
 its own that is killed at the end, on Ctrl-C and on timeout.
 
+With --social PROVIDER the page starts BetterAuth's social sign-in instead,
+as its client does (fetch sign-in/social, then a navigation to the
+provider), and Chrome follows every hop itself: the provider, the callback,
+the landing page; the state cookie's fate is Chrome's to tell. A test
+provider signs in by itself; with a real one, --headed opens a visible
+window in which you sign in while authtui watches.
+
 check --browser and login --browser run the same after their login flow.
 
 Examples:
@@ -90,8 +98,11 @@ Examples:
 	if err := o.validate(&c); err != nil {
 		return exitUsage, err
 	}
-	if l.email == "" || l.replay != "" {
-		return exitUsage, usagef("pass --email and --password-env: the browser signs in as that test user (a replayed session cannot be typed into a page)")
+	if (l.email == "" && l.social == "") || l.replay != "" {
+		return exitUsage, usagef("pass --email and --password-env (the browser signs in as that test user), or --social PROVIDER; a replayed session cannot be typed into a page")
+	}
+	if bf.headed && l.social == "" {
+		return exitUsage, usagef("--headed goes with --social: a visible window in which you sign in at the provider")
 	}
 	cfg, loadFs := resolve(a, &c, &d, &l)
 	if !cfg.BaseURL.Set() {

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/authtui/authtui/internal/batest"
+	"github.com/authtui/authtui/internal/oidctest"
 	"github.com/authtui/authtui/internal/pgtest"
 	"github.com/authtui/authtui/internal/probe/browser"
+	"github.com/authtui/authtui/internal/probe/check"
+	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/testenv"
 )
 
@@ -37,5 +41,47 @@ func TestBrowserCommand(t *testing.T) {
 	r = runEnv(t, map[string]string{"TEST_PW": testPass}, append([]string{"browser", "--env-file", env, "--origin", front, "--chrome", "/nonexistent/chrome"}, creds()...)...)
 	if r.code != exitUsage || !strings.Contains(r.stderr, "no Chrome or Chromium found") {
 		t.Errorf("no browser: exit %d %s", r.code, r.stderr)
+	}
+}
+
+// `authtui browser --social`: the social sign-in in Chrome from a front
+// end on another site. The state cookie comes on the answer to the
+// page's fetch, Chrome refuses it (SameSite=Lax), and the callback says
+// state_mismatch: the verdict names the state cookie and Chrome's reason.
+// `login --social --provider-auto --browser` runs authtui's own flow
+// first, then Chrome's, with one verdict.
+func TestBrowserSocialCommand(t *testing.T) {
+	if _, err := browser.Find(""); err != nil {
+		testenv.Unavailable(t, err.Error()+" (make deps installs chromium)")
+	}
+	port, err := testenv.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	front := fmt.Sprintf("http://localhost:%d", port)
+	p := oidctest.Start(t, oidctest.Options{Email: "social-browser@example.com"})
+	srv := batest.Start(t, batest.Options{DatabaseURL: pgtest.DSN(t), ExtraEnv: append(p.Env(), "FIXTURE_CORS_ORIGIN="+front, "BETTER_AUTH_TRUSTED_ORIGINS="+front)})
+	env := writeEnvFile(t, "auth.env", "BETTER_AUTH_SECRET", batest.FixtureSecret, "BETTER_AUTH_URL", srv.URL)
+	r := runEnv(t, nil, "browser", "--env-file", env, "--origin", front, "--social", "authtui-oidc")
+	t.Logf("authtui browser --origin %s --social authtui-oidc:\n%s", front, r.stdout)
+	if r.code != exitFound || !strings.Contains(r.stdout, "oauth-state-cookie-lost") || !strings.Contains(r.stdout, "SameSiteLax") {
+		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runEnv(t, nil, "login", "--env-file", env, "--origin", front, "--social", "authtui-oidc", "--provider-auto", "--browser", "--json")
+	var sum struct {
+		Summary bool          `json:"summary"`
+		Verdict check.Verdict `json:"verdict"`
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || !sum.Summary {
+		t.Fatalf("login --json's last line: %v\n%s", err, r.stdout)
+	}
+	if sum.Verdict.ID != finding.OAuthStateCookieLost || !strings.Contains(sum.Verdict.Message, "Chrome") {
+		t.Errorf("verdict %s: %s", sum.Verdict.ID, sum.Verdict.Message)
+	}
+	for _, s := range []string{p.ClientSecret, batest.FixtureSecret} {
+		if strings.Contains(r.stdout+r.stderr, s) {
+			t.Fatal("a secret in the output")
+		}
 	}
 }

@@ -56,9 +56,8 @@ Example:
 	if code, err := parseNoArgs(fs, args); err != nil || code >= 0 {
 		return max(code, 0), err
 	}
-	if l.social != "" || l.providerAuto || l.callbackURL != "" {
-		// The console's login pane runs the email/password flow only.
-		return exitUsage, usagef("--social is not in the console yet: run `authtui login --social PROVIDER` (add --provider-auto for a test provider)")
+	if l.social == "" && (l.providerAuto || l.callbackURL != "") {
+		return exitUsage, usagef("--provider-auto and --callback-url go with --social PROVIDER")
 	}
 	if !a.stdinIsTTY || !a.stdoutIsTTY {
 		return exitUsage, usagef("the console needs a terminal; for scripts use `authtui check` (add --json)")
@@ -74,6 +73,7 @@ Example:
 			BaseURL: l.baseURL, Origin: l.origin, Email: l.email, APIURL: l.apiURL,
 			Timeout: d.timeout, CookiePrefix: l.cookiePrefix, ReplaySession: l.replay,
 			KeepSession: l.keepSession,
+			Social:      login.Social{Provider: l.social, Auto: l.providerAuto, CallbackURL: l.callbackURL},
 		},
 		Browser:  *bf.options(true),
 		TailFile: tailFile, TailCmd: tailCmd,

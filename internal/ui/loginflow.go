@@ -150,7 +150,9 @@ func (p *loginPane) Keys() []key.Binding {
 func (p *loginPane) bindings() loginKeys {
 	k := p.keys
 	k.Run.SetEnabled(!p.running)
-	k.Browser.SetEnabled(!p.running && p.chrome != "")
+	// The browser signs in with email and password (a social sign-in in
+	// Chrome is not there yet).
+	k.Browser.SetEnabled(!p.running && p.chrome != "" && p.cfg.Login.Social.Provider == "")
 	k.Replay.SetEnabled(!p.running && p.dbReady())
 	k.Cancel.SetEnabled(p.running && p.cancel != nil)
 	// While a run is on, the view follows it: scrolling waits.
@@ -320,6 +322,8 @@ func (p *loginPane) runKey() tea.Cmd {
 	}
 	l := p.cfg.Login
 	switch {
+	case l.Social.Provider != "":
+		return p.start("", "", "") // through the provider: no credentials of ours
 	case l.Email != "" && l.Password != "":
 		return p.start(l.Email, l.Password, "")
 	case l.ReplaySession != "" && p.dbReady() && !p.withBrowser:
@@ -425,6 +429,10 @@ func (p *loginPane) start(email, password, replay string) tea.Cmd {
 		// A stale replay setting must not turn a sign-in into a replay.
 		opts.ReplaySession = ""
 	}
+	social := replay == "" && email == "" && p.cfg.Login.Social.Provider != ""
+	if social {
+		opts.Social = p.cfg.Login.Social
+	}
 	if p.withBrowser && replay == "" {
 		b := p.cfg.Browser
 		b.Chrome = p.chrome
@@ -447,6 +455,13 @@ func (p *loginPane) start(email, password, replay string) tea.Cmd {
 			fps[c.Fingerprint()] = true
 		}
 		p.expected = 4 + len(fps) // read, probes, identify, API, and the sign-out step that says it is skipped
+	} else if social {
+		s := p.cfg.Login.Social
+		p.target = "through " + report.Clip(textsafe.Clean(s.Provider), 40)
+		p.expected = 4 // start, redirect_uri, state, and the stop before the provider
+		if s.Auto {
+			p.expected = 11 // the provider's hop, the callback, then the session's steps
+		}
 	} else {
 		p.target = "as " + report.Clip(email, 60)
 		p.expected = 7
@@ -598,7 +613,11 @@ func (p *loginPane) mainLines(w int) []string {
 		lines = append(lines, p.st.Warn.Render(p.notice))
 	}
 	if len(p.steps) == 0 && !p.form {
-		lines = append(lines, "", p.st.Bold.Render("enter")+"  sign in as the test user and follow the session through every check")
+		if s := p.cfg.Login.Social; s.Provider != "" {
+			lines = append(lines, "", p.st.Bold.Render("enter")+"  sign in through "+report.Clip(textsafe.Clean(s.Provider), 40)+": the authorization URL, redirect_uri, the state cookie and its record"+map[bool]string{true: ", the provider and the callback, then every check", false: " (--provider-auto follows the provider too)"}[s.Auto])
+		} else {
+			lines = append(lines, "", p.st.Bold.Render("enter")+"  sign in as the test user and follow the session through every check")
+		}
 		if p.chrome != "" {
 			lines = append(lines, p.st.Bold.Render("b")+"      the same, then sign in from the front end's origin in Chrome: what Chrome stores, sends, refuses and why")
 		} else if p.chromeErr != "" {
@@ -780,6 +799,10 @@ func (p *loginPane) idleLines() []string {
 	switch {
 	case p.siteURL() == "":
 		first, second = "enter: needs the auth service's URL", "--base-url or BETTER_AUTH_URL in an env file"
+	case l.Social.Provider != "" && l.Social.Auto:
+		first, second = "enter: sign in through "+report.Clip(textsafe.Clean(l.Social.Provider), 40), "following the provider's redirects, then every check"
+	case l.Social.Provider != "":
+		first, second = "enter: start a sign-in through "+report.Clip(textsafe.Clean(l.Social.Provider), 40), "the first leg: redirect_uri and state cookie"
 	case l.Email != "" && l.Password != "":
 		first, second = "enter: sign in as "+report.Clip(l.Email, 60), "and follow the session through every check"
 	case l.ReplaySession != "" && p.dbReady():

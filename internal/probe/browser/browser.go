@@ -55,6 +55,24 @@ type Options struct {
 	IgnoreCertErrors bool
 	// Progress, when set, is told when each pass starts and ends.
 	Progress func(Event)
+	// Social, when set, runs BetterAuth's social sign-in in the page
+	// instead of email and password: the page asks sign-in/social with
+	// credentials, then navigates to the provider as BetterAuth's client
+	// does, and Chrome follows every hop back through the callback.
+	Social *Social
+}
+
+// Social is the social sign-in's settings.
+type Social struct {
+	Provider string
+	// CallbackURL is where the sign-in lands; default a page on the
+	// origin answered here (FrontendURL, when set: that page).
+	CallbackURL string
+	// Headed opens a visible window in which a person signs in at the
+	// provider (one pass, third-party cookies allowed); Wait bounds how
+	// long authtui waits for them (default 5 minutes).
+	Headed bool
+	Wait   time.Duration
 }
 
 // Event is one pass starting (Pass nil) or ending.
@@ -145,12 +163,20 @@ type Pass struct {
 	// network error reads "Failed to fetch"); Chrome's reason is on the
 	// request.
 	PageError string `json:"page_error,omitempty"`
+	// The social sign-in: where the navigation ended (no query but the
+	// error code), and the error code BetterAuth or the provider
+	// redirected with.
+	Landed        string `json:"landed,omitempty"`
+	CallbackError string `json:"callback_error,omitempty"`
 }
 
 // Result is a whole run.
 type Result struct {
-	Chrome   string        `json:"chrome"`
-	Origin   string        `json:"origin"`
+	Chrome string `json:"chrome"`
+	Origin string `json:"origin"`
+	// Social is the provider of a social sign-in run ("": email and
+	// password).
+	Social   string        `json:"social,omitempty"`
 	Passes   []Pass        `json:"passes"`
 	Findings finding.List  `json:"findings"`
 	Duration time.Duration `json:"duration_ns"`
@@ -187,8 +213,33 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if u, err := url.Parse(o.Origin); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("the front end's origin %q is not an http(s) origin", textsafe.Clean(o.Origin))
 	}
-	res := &Result{Chrome: chrome, Origin: strings.TrimRight(o.Origin, "/")}
-	for _, blocked := range []bool{false, true} {
+	if s := o.Social; s != nil {
+		sc := *s
+		switch {
+		case o.FrontendURL != "" && sc.CallbackURL == "":
+			sc.CallbackURL = o.FrontendURL
+		case o.FrontendURL == "":
+			// No front end runs: the sign-in lands on a page answered here.
+			sc.CallbackURL = strings.TrimRight(o.Origin, "/") + pagePath + "done"
+		}
+		if sc.Wait <= 0 {
+			sc.Wait = 5 * time.Minute
+		}
+		if sc.Headed && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+			return nil, errors.New("a visible browser window needs a display (DISPLAY or WAYLAND_DISPLAY): run without --headed, with a provider that signs in by itself")
+		}
+		o.Social = &sc
+	}
+	social := ""
+	if o.Social != nil {
+		social = textsafe.Truncate(o.Social.Provider, 80)
+	}
+	res := &Result{Chrome: chrome, Origin: strings.TrimRight(o.Origin, "/"), Social: social}
+	passes := []bool{false, true}
+	if o.Social != nil && o.Social.Headed {
+		passes = passes[:1] // a person signs in once
+	}
+	for _, blocked := range passes {
 		if o.Progress != nil {
 			o.Progress(Event{Phase: "start", ThirdPartyBlocked: blocked})
 		}
@@ -245,11 +296,18 @@ func runPass(ctx context.Context, chrome string, o Options, blocked bool) Pass {
 	if o.IgnoreCertErrors {
 		opts = append(opts, chromedp.IgnoreCertErrors)
 	}
+	if o.Social != nil && o.Social.Headed {
+		opts = append(opts, chromedp.Flag("headless", false))
+	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	defer cancelAlloc()
 	cctx, cancel := chromedp.NewContext(actx)
 	defer cancel()
-	tctx, cancelT := context.WithTimeout(cctx, 3*o.Timeout)
+	limit := 3 * o.Timeout
+	if o.Social != nil && o.Social.Headed {
+		limit += o.Social.Wait
+	}
+	tctx, cancelT := context.WithTimeout(cctx, limit)
 	defer cancelT()
 
 	rec := newRecorder(o)
@@ -257,13 +315,7 @@ func runPass(ctx context.Context, chrome string, o Options, blocked bool) Pass {
 	if o.FrontendURL != "" {
 		pageURL = o.FrontendURL
 	}
-	var out struct {
-		SignIn     int    `json:"signIn"`
-		GetSession int    `json:"getSession"`
-		Session    bool   `json:"session"`
-		API        int    `json:"api"`
-		Error      string `json:"error"`
-	}
+	var out pageOut
 	err = chromedp.Listen(tctx, func(ev any) {
 		if e, ok := ev.(*fetch.EventRequestPaused); ok {
 			// The front end's page, answered here: no front end needs
@@ -286,14 +338,12 @@ func runPass(ctx context.Context, chrome string, o Options, blocked bool) Pass {
 	if err == nil {
 		err = chromedp.Do(tctx, chromedp.Navigate(pageURL))
 	}
-	if err == nil {
-		out, err = chromedp.Run(tctx, chromedp.Evaluate[struct {
-			SignIn     int    `json:"signIn"`
-			GetSession int    `json:"getSession"`
-			Session    bool   `json:"session"`
-			API        int    `json:"api"`
-			Error      string `json:"error"`
-		}](pageScript(o), chromedp.EvalAwaitPromise))
+	switch {
+	case err != nil:
+	case o.Social != nil:
+		out, err = socialFlow(tctx, o, &p)
+	default:
+		out, err = chromedp.Run(tctx, chromedp.Evaluate[pageOut](pageScript(o), chromedp.EvalAwaitPromise))
 	}
 	if err == nil {
 		var jar network.GetCookiesResult
@@ -320,6 +370,15 @@ func runPass(ctx context.Context, chrome string, o Options, blocked bool) Pass {
 	return p
 }
 
+// pageOut is what the page's script reports.
+type pageOut struct {
+	SignIn     int    `json:"signIn"`
+	GetSession int    `json:"getSession"`
+	Session    bool   `json:"session"`
+	API        int    `json:"api"`
+	Error      string `json:"error"`
+}
+
 // pageScript signs in and calls get-session (and the API) with
 // credentials, as BetterAuth's client does. Strings are JSON-encoded into
 // the source: the password reaches the page, never an output.
@@ -333,7 +392,17 @@ func pageScript(o Options) string {
       headers: {"content-type": "application/json"}, body: JSON.stringify({email: ` + q(o.Email) + `, password: ` + q(o.Password) + `})});
     out.signIn = r.status;
   } catch (e) { out.error = "sign-in: " + e.message; return out; }
-  try {
+` + sessionScript(o) + `
+  return out;
+})()`
+}
+
+// sessionScript calls get-session (and the API) with credentials from
+// the page, filling out.
+func sessionScript(o Options) string {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	base := strings.TrimRight(o.BaseURL, "/") + o.BasePath
+	return `  try {
     const g = await fetch(` + q(base+"/get-session") + `, {credentials: "include"});
     out.getSession = g.status;
     const b = await g.text();
@@ -342,32 +411,51 @@ func pageScript(o Options) string {
   if (` + q(o.APIURL) + ` !== "") {
     try { const a = await fetch(` + q(o.APIURL) + `, {credentials: "include"}); out.api = a.status; }
     catch (e) { out.error = "api: " + e.message; }
-  }
-  return out;
-})()`
+  }`
 }
 
-// recorder gathers the protocol's events per request.
+// recorder gathers the protocol's events per request, and per hop of a
+// redirect chain: a navigation keeps one request id through its
+// redirects, and each hop has its own requestWillBeSent and ExtraInfo
+// events, which need not arrive in order; the nth of each kind belongs to
+// the nth hop.
 type recorder struct {
-	mu     sync.Mutex
-	o      Options
-	order  []network.RequestID
-	reqs   map[network.RequestID]*Request
-	reqURL map[network.RequestID]string // the raw URL, for the analysis
+	mu    sync.Mutex
+	o     Options
+	order []*Request
+	ids   map[network.RequestID]*chain
+}
+
+type chain struct {
+	hops                []*Request
+	urls                []string // the raw URLs, for the analysis
+	sent, reqX, respX   int
+	document, preflight bool
 }
 
 func newRecorder(o Options) *recorder {
-	return &recorder{o: o, reqs: map[network.RequestID]*Request{}, reqURL: map[network.RequestID]string{}}
+	return &recorder{o: o, ids: map[network.RequestID]*chain{}}
 }
 
-func (r *recorder) get(id network.RequestID) *Request {
-	q, ok := r.reqs[id]
-	if !ok {
-		q = &Request{}
-		r.reqs[id] = q
-		r.order = append(r.order, id)
+// hop returns the chain's nth hop, making it (and any before it) when an
+// ExtraInfo event comes before its requestWillBeSent.
+func (r *recorder) hop(c *chain, n int) *Request {
+	for len(c.hops) <= n {
+		q := &Request{}
+		c.hops = append(c.hops, q)
+		c.urls = append(c.urls, "")
+		r.order = append(r.order, q)
 	}
-	return q
+	return c.hops[n]
+}
+
+func (r *recorder) chainOf(id network.RequestID) *chain {
+	c, ok := r.ids[id]
+	if !ok {
+		c = &chain{}
+		r.ids[id] = c
+	}
+	return c
 }
 
 func (r *recorder) event(ev any) {
@@ -375,22 +463,35 @@ func (r *recorder) event(ev any) {
 	defer r.mu.Unlock()
 	switch e := ev.(type) {
 	case *network.EventRequestWillBeSent:
-		if e.Type == network.ResourceTypeDocument || e.Request == nil {
+		if e.Request == nil {
 			return
 		}
-		q := r.get(e.RequestID)
+		doc := e.Type == network.ResourceTypeDocument
+		if doc && r.o.Social == nil {
+			return // the page itself: only the social flow navigates
+		}
+		c := r.chainOf(e.RequestID)
+		c.document = doc
+		if e.RedirectResponse != nil && c.sent > 0 {
+			r.hop(c, c.sent-1).Status = int(e.RedirectResponse.Status)
+		}
+		q := r.hop(c, c.sent)
+		c.urls[c.sent] = e.Request.URL
+		c.sent++
 		q.URL = textsafe.URL(e.Request.URL)
-		r.reqURL[e.RequestID] = e.Request.URL
-		q.Step = r.step(e.Request.URL)
+		q.Step = r.step(e.Request.URL, doc)
 		if e.Request.Method == "OPTIONS" && q.Step != "other" {
 			q.Step = "preflight " + q.Step // CORS asks first; a row of its own
 		}
 	case *network.EventResponseReceived:
 		if e.Response != nil {
-			r.get(e.RequestID).Status = int(e.Response.Status)
+			c := r.chainOf(e.RequestID)
+			r.hop(c, max(c.sent-1, 0)).Status = int(e.Response.Status)
 		}
 	case *network.EventResponseReceivedExtraInfo:
-		q := r.get(e.RequestID)
+		c := r.chainOf(e.RequestID)
+		q := r.hop(c, c.respX)
+		c.respX++
 		for _, b := range e.BlockedCookies {
 			name := cookieName(b.CookieLine)
 			if b.Cookie != nil {
@@ -419,23 +520,26 @@ func (r *recorder) event(ev any) {
 			}
 		}
 	case *network.EventRequestWillBeSentExtraInfo:
-		q := r.get(e.RequestID)
-		for _, c := range e.AssociatedCookies {
-			if c.Cookie == nil {
+		c := r.chainOf(e.RequestID)
+		q := r.hop(c, c.reqX)
+		c.reqX++
+		for _, ac := range e.AssociatedCookies {
+			if ac.Cookie == nil {
 				continue
 			}
-			if len(c.BlockedReasons) == 0 {
-				q.Sent = append(q.Sent, textsafe.Truncate(c.Cookie.Name, 80))
+			if len(ac.BlockedReasons) == 0 {
+				q.Sent = append(q.Sent, textsafe.Truncate(ac.Cookie.Name, 80))
 				continue
 			}
 			var reasons []string
-			for _, x := range c.BlockedReasons {
+			for _, x := range ac.BlockedReasons {
 				reasons = append(reasons, string(x))
 			}
-			q.Withheld = append(q.Withheld, Cookie{Name: textsafe.Truncate(c.Cookie.Name, 80), Reasons: reasons})
+			q.Withheld = append(q.Withheld, Cookie{Name: textsafe.Truncate(ac.Cookie.Name, 80), Reasons: reasons})
 		}
 	case *network.EventLoadingFailed:
-		q := r.get(e.RequestID)
+		c := r.chainOf(e.RequestID)
+		q := r.hop(c, max(c.sent-1, 0))
 		q.Failed = textsafe.Truncate(e.ErrorText, 120)
 		if e.CorsErrorStatus != nil {
 			q.CORSError = string(e.CorsErrorStatus.CorsError)
@@ -457,8 +561,10 @@ func cookieName(line string) string {
 	return strings.TrimSpace(n)
 }
 
-// step names a request by what the page asked.
-func (r *recorder) step(raw string) string {
+// step names a request by what the page asked (doc: a navigation of
+// the social flow).
+func (r *recorder) step(raw string, doc bool) string {
+	base := strings.TrimRight(r.o.BaseURL, "/")
 	switch {
 	case strings.Contains(raw, "/sign-in/"):
 		return "sign-in"
@@ -466,22 +572,38 @@ func (r *recorder) step(raw string) string {
 		return "get-session"
 	case r.o.APIURL != "" && strings.HasPrefix(raw, r.o.APIURL):
 		return "api"
+	case !doc:
+		return "other"
+	case r.o.Social != nil && strings.HasPrefix(raw, r.o.Social.CallbackURL):
+		return "landing"
+	case strings.HasPrefix(raw, strings.TrimRight(r.o.Origin, "/")+pagePath), r.o.FrontendURL != "" && strings.HasPrefix(raw, r.o.FrontendURL):
+		return "other" // the page itself
+	case strings.HasPrefix(raw, base) && strings.Contains(raw, "/callback/"):
+		return "callback"
+	case strings.HasPrefix(raw, base):
+		return "auth service page" // BetterAuth's error page, or a redirect of its own
+	case strings.HasPrefix(raw, strings.TrimRight(r.o.Origin, "/")):
+		return "front end page"
 	}
-	return "other"
+	return "provider"
 }
 
-// requests are the page's requests in order, preflights folded into the
-// request they precede (a preflight has no step of its own).
+// requests are the page's requests and hops in order.
 func (r *recorder) requests() []Request {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	urls := map[*Request]string{}
+	for _, c := range r.ids {
+		for i, q := range c.hops {
+			urls[q] = c.urls[i]
+		}
+	}
 	var out []Request
-	for _, id := range r.order {
-		q := r.reqs[id]
+	for _, q := range r.order {
 		if q.URL == "" || q.Step == "other" {
 			continue
 		}
-		q.Predicted = predict(q.lines, r.reqURL[id], r.o.Origin)
+		q.Predicted = predict(q.lines, urls[q], r.o.Origin)
 		q.lines = nil
 		out = append(out, *q)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/login"
 	"github.com/authtui/authtui/internal/probe/textsafe"
 )
 
@@ -73,6 +74,9 @@ func Judge(res *Result) finding.List {
 				if p.ThirdPartyBlocked && thirdParty(c.Reasons) {
 					continue // said once below, with what it means
 				}
+				if res.Social != "" && isStateCookie(c.Name) {
+					continue // judgeSocial says what it does to the callback
+				}
 				add(finding.BrowserCookieRefused, c.Name+strings.Join(c.Reasons, ","),
 					"Chrome did not store the cookie %s from %s (%s): %s.", c.Name, q.Step, strings.Join(c.Reasons, ", "), fixFor(first(c.Reasons)))
 			}
@@ -80,10 +84,16 @@ func Judge(res *Result) finding.List {
 				if p.ThirdPartyBlocked && thirdParty(c.Reasons) {
 					continue
 				}
+				if res.Social != "" && isStateCookie(c.Name) {
+					continue
+				}
 				add(finding.BrowserCookieNotSent, c.Name+strings.Join(c.Reasons, ","),
 					"Chrome holds the cookie %s but did not send it with %s (%s): %s.", c.Name, q.Step, strings.Join(c.Reasons, ", "), fixFor(first(c.Reasons)))
 			}
 		}
+	}
+	if res.Social != "" {
+		judgeSocial(res, add)
 	}
 	// A pass without a session and without any reason of Chrome's: the
 	// server said no (a ✗ always carries a finding).
@@ -93,6 +103,14 @@ func Judge(res *Result) finding.List {
 		}
 		for _, q := range p.Requests {
 			if q.Step != "sign-in" || q.Status == 0 || (q.Status >= 200 && q.Status < 300) {
+				continue
+			}
+			switch {
+			case res.Social != "" && q.Status == 404:
+				add(finding.OAuthProviderNotFound, "browser", "sign-in/social for %s answered 404 in Chrome: the auth service has no such provider (PROVIDER_NOT_FOUND: not configured, or its discovery failed).", res.Social)
+				continue
+			case res.Social != "" && q.Status == 403:
+				add(finding.LoginOriginRejected, "browser", "sign-in/social from a page on %s answered 403: BetterAuth rejects the origin or the callbackURL (INVALID_ORIGIN, INVALID_CALLBACK_URL). Add %s to trustedOrigins (BETTER_AUTH_TRUSTED_ORIGINS).", res.Origin, res.Origin)
 				continue
 			}
 			if q.Status == 403 {
@@ -208,4 +226,108 @@ func first(ss []string) string {
 		return ""
 	}
 	return ss[0]
+}
+
+// isStateCookie says whether a cookie is BetterAuth's OAuth state:
+// <prefix>.state (database strategy) or <prefix>.oauth_state (cookie
+// strategy), with or without __Secure-.
+func isStateCookie(name string) bool {
+	return strings.HasSuffix(name, ".state") || strings.HasSuffix(name, ".oauth_state")
+}
+
+// providerCodes are the errors an OAuth provider itself redirects with
+// (RFC 6749 §4.1.2.1, OpenID Connect Core §3.1.2.6); BetterAuth passes
+// them on.
+var providerCodes = map[string]bool{"access_denied": true, "invalid_request": true, "unauthorized_client": true,
+	"unsupported_response_type": true, "invalid_scope": true, "server_error": true, "temporarily_unavailable": true,
+	"interaction_required": true, "login_required": true, "account_selection_required": true, "consent_required": true}
+
+// judgeSocial reads the social sign-in's hops: where the state cookie
+// went (Chrome's reasons), what the provider and the callback answered,
+// and where the navigation ended.
+func judgeSocial(res *Result, add func(finding.ID, string, string, ...any)) {
+	for _, p := range res.Passes {
+		if p.Error != "" {
+			continue
+		}
+		// The state cookie: refused at sign-in/social, or withheld from
+		// the callback (third-party blocking is said once, elsewhere).
+		var (
+			lost            []string
+			thirdPartyLoss  bool // refused or withheld as a third-party cookie
+			sentAtCallback  bool // positive evidence that it came back
+			reachedCallback bool
+		)
+		for _, q := range p.Requests {
+			for _, c := range q.Refused {
+				if !isStateCookie(c.Name) {
+					continue
+				}
+				if p.ThirdPartyBlocked && thirdParty(c.Reasons) {
+					thirdPartyLoss = true
+					continue
+				}
+				lost = append(lost, fmt.Sprintf("Chrome did not store the state cookie %s from %s (%s): %s", c.Name, q.Step, strings.Join(c.Reasons, ", "), fixFor(first(c.Reasons))))
+			}
+			if q.Step != "callback" {
+				continue
+			}
+			reachedCallback = true
+			for _, c := range q.Withheld {
+				if !isStateCookie(c.Name) {
+					continue
+				}
+				if p.ThirdPartyBlocked && thirdParty(c.Reasons) {
+					thirdPartyLoss = true
+					continue
+				}
+				lost = append(lost, fmt.Sprintf("Chrome held the state cookie %s but did not send it with the callback (%s): %s", c.Name, strings.Join(c.Reasons, ", "), fixFor(first(c.Reasons))))
+			}
+			for _, n := range q.Sent {
+				sentAtCallback = sentAtCallback || isStateCookie(n)
+			}
+		}
+		if !reachedCallback && len(lost) > 0 {
+			// Something stopped the flow before the callback; the lost
+			// state cookie is the next failure, already certain.
+			add(finding.OAuthStateCookieLost, "browser-early", "%s. The callback would answer state_mismatch once the sign-in gets that far.", strings.Join(lost, "; "))
+		}
+		for _, q := range p.Requests {
+			if q.Step != "provider" {
+				continue
+			}
+			if q.Failed != "" && q.CORSError == "" {
+				add(finding.OAuthProviderUnreachable, "browser", "Chrome could not reach the provider at %s (%s): the sign-in stops before anyone can sign in. Check that the provider is up and that its discovery URL points at an address browsers reach.", q.URL, q.Failed)
+			}
+		}
+		if p.Landed != "" && p.CallbackError == "" && !p.Session {
+			for i := len(p.Requests) - 1; i >= 0; i-- {
+				q := p.Requests[i]
+				if q.Step == "provider" && q.Status >= 400 {
+					add(finding.OAuthProviderRefused, "browser", "the provider answered %d at %s and did not send Chrome back: it refused the authorization request. The usual cause is a redirect_uri it has not registered (redirect_uri_mismatch): register the auth service's <base URL>/api/auth/callback/%s exactly, or fix BETTER_AUTH_URL (or the provider's redirectURI) to the registered one.", q.Status, q.URL, res.Social)
+				}
+				break
+			}
+		}
+		code := p.CallbackError
+		switch {
+		case code == "":
+		case code == "state_mismatch" && len(lost) > 0:
+			add(finding.OAuthStateCookieLost, "browser"+code, "In Chrome the callback answered state_mismatch: %s.", strings.Join(lost, "; "))
+		case code == "state_mismatch" && thirdPartyLoss:
+			// Third-party blocking took it: said once, with what it means.
+		case code == "state_mismatch" && !sentAtCallback:
+			add(finding.OAuthStateCookieLost, "browser"+code, "In Chrome the callback answered state_mismatch, and the callback carried no state cookie, though Chrome gave no reason of its own: it was set for another host or path than the callback's (BETTER_AUTH_URL vs the redirect_uri's host), or it expired (5 minutes).")
+		case code == "state_mismatch":
+			add(finding.OAuthStateMismatch, "browser"+code, "In Chrome the state cookie came back with the callback, and BetterAuth still answered state_mismatch: the instance that handled the callback cannot verify the cookie (another BETTER_AUTH_SECRET) or has no record of the state (another database, or the state expired). `authtui login --social %s --provider-auto` tells which.", res.Social)
+		case providerCodes[code]:
+			add(finding.OAuthProviderDenied, "browser"+code, "the provider answered error=%s and BetterAuth passed it on (landed on %s): the provider refused the sign-in, not BetterAuth.", code, p.Landed)
+		default:
+			cause, ok := login.CallbackCause(code)
+			if !ok {
+				cause = "a code authtui does not know; read the auth service's log."
+			}
+			add(finding.OAuthCallbackError, "browser"+code, "In Chrome the callback redirected with error=%s (landed on %s): %s", code, p.Landed, cause)
+		}
+	}
 }

@@ -34,6 +34,8 @@ type Options struct {
 	ReplaySession   string
 	CookiePrefix    string
 	// Social signs in through a social provider instead (login --social).
+	// Its BaseURLs are added to the sources' for the redirect_uri check
+	// (the project's other environments).
 	Social login.Social
 	// KeepSession leaves the test session signed in (--keep-session);
 	// by default the flow signs it out at its end.
@@ -79,6 +81,8 @@ type BrowserOptions struct {
 	FrontendURL       string
 	HostResolverRules string
 	IgnoreCertErrors  bool
+	// Headed: a visible window (a social sign-in a person completes).
+	Headed bool
 }
 
 // Event is one piece of progress, in the order a text renderer prints it:
@@ -264,8 +268,10 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 		CookiePrefix: opts.CookiePrefix, DB: db, Schema: schema, ReplaySession: opts.ReplaySession,
 		KeepSession: opts.KeepSession, Client: opts.Client, MoreAPIs: opts.MoreAPIs, Social: opts.Social,
 	}
-	if lo.Social.Provider != "" && lo.Social.BaseURLs == nil {
-		lo.Social.BaseURLs = login.SourceBaseURLs(cfg.Sources, login.SourcedURL{Label: cfg.BaseURL.From, URL: cfg.BaseURL.Value})
+	if lo.Social.Provider != "" {
+		// The sources' base URLs, the resolved one, then what the caller
+		// adds (the project's other environments).
+		lo.Social.BaseURLs = login.SourceBaseURLs(cfg.Sources, append([]login.SourcedURL{{Label: cfg.BaseURL.From, URL: cfg.BaseURL.Value}}, opts.Social.BaseURLs...)...)
 	}
 	if opts.NoDatabase && db == nil {
 		lo.NoDB = opts.NoDatabaseWhy
@@ -343,8 +349,8 @@ func runBrowser(ctx context.Context, opts Options, rep *Report, emit func(Event)
 	switch {
 	case b == nil:
 		return
-	case opts.Email == "" || opts.Password == "":
-		rep.Skipped = append(rep.Skipped, "browser: needs a test user (--email, --password-env)")
+	case opts.Social.Provider == "" && (opts.Email == "" || opts.Password == ""):
+		rep.Skipped = append(rep.Skipped, "browser: needs a test user (--email, --password-env) or --social")
 		return
 	case !opts.Config.BaseURL.Set():
 		rep.Skipped = append(rep.Skipped, "browser: no auth service URL")
@@ -360,6 +366,7 @@ func runBrowser(ctx context.Context, opts Options, rep *Report, emit func(Event)
 		APIURL: cfg.APIURL.Value, Timeout: cfg.Timeout, FrontendURL: b.FrontendURL,
 		HostResolverRules: b.HostResolverRules, IgnoreCertErrors: b.IgnoreCertErrors,
 		Progress: func(e browser.Event) { emit(Event{Browser: &e}) },
+		Social:   browserSocial(opts.Social, b),
 	})
 	if err != nil {
 		rep.Skipped = append(rep.Skipped, "browser: "+textsafe.Safe(err.Error()))
@@ -370,6 +377,14 @@ func runBrowser(ctx context.Context, opts Options, rep *Report, emit func(Event)
 	if ctx.Err() != nil {
 		rep.Cancelled = true
 	}
+}
+
+// browserSocial is the browser's social sign-in, when one is asked for.
+func browserSocial(s login.Social, b *BrowserOptions) *browser.Social {
+	if s.Provider == "" {
+		return nil
+	}
+	return &browser.Social{Provider: s.Provider, CallbackURL: s.CallbackURL, Headed: b.Headed}
 }
 
 // unreachable says why a configured database gave the flow no connection,

@@ -611,13 +611,17 @@ func orUnknown(s string) string {
 // otherwise the prediction stands, and running the browser would decide.
 func browserRule(f *facts) (Verdict, bool) {
 	if b := f.browser; b != nil {
-		for _, id := range []finding.ID{finding.BrowserCORSRejected, finding.BrowserCookieRefused, finding.BrowserCookieNotSent, finding.BrowserThirdPartyBlocked} {
+		for _, id := range []finding.ID{finding.OAuthProviderNotFound, finding.OAuthProviderUnreachable, finding.OAuthProviderRefused, finding.OAuthProviderDenied,
+			finding.OAuthStateCookieLost, finding.OAuthStateMismatch, finding.OAuthCallbackError,
+			finding.BrowserCORSRejected, finding.BrowserCookieRefused, finding.BrowserCookieNotSent, finding.BrowserThirdPartyBlocked} {
 			g, ok := firstIn(b.Findings, id)
 			if !ok {
 				continue
 			}
 			lead := "Every check from authtui passed, but in Chrome, on a page on " + b.Origin + ", the front end gets no session: "
-			if !f.ran || !f.accepted(login.StepGetCookie) {
+			if b.Social != "" && f.accepted(login.StepCallback) {
+				lead = "authtui's own social sign-in got through, but Chrome's does not (the browser wins): "
+			} else if !f.ran || !f.accepted(login.StepGetCookie) {
 				lead = "In Chrome, on a page on " + b.Origin + ", the front end gets no session: "
 			}
 			if id == finding.BrowserThirdPartyBlocked {

@@ -1,0 +1,117 @@
+package browser
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/authtui/authtui/internal/probe/textsafe"
+)
+
+// socialFlow runs BetterAuth's social sign-in in the page, as its client
+// does: fetch sign-in/social with credentials (the state cookie is set on
+// that answer), then a top-level navigation to the provider's
+// authorization URL; the provider, BetterAuth's callback and the landing
+// page follow as redirects Chrome takes itself. On the landing page the
+// page asks get-session (and the API) with credentials.
+func socialFlow(ctx context.Context, o Options, p *Pass) (pageOut, error) {
+	var out pageOut
+	start, err := chromedp.Run(ctx, chromedp.Evaluate[struct {
+		SignIn int    `json:"signIn"`
+		URL    string `json:"url"`
+		Error  string `json:"error"`
+	}](socialScript(o), chromedp.EvalAwaitPromise))
+	if err != nil {
+		return out, err
+	}
+	out.SignIn = start.SignIn
+	if start.Error != "" {
+		out.Error = start.Error
+		return out, nil
+	}
+	if start.URL == "" {
+		return out, nil // the sign-in's own answer says why (its status)
+	}
+	// A navigation that fails (the provider down) is an observation, not
+	// a failed run: the hop carries Chrome's error.
+	navErr := chromedp.Do(ctx, chromedp.Navigate(start.URL))
+	loc, err := location(ctx)
+	if err != nil {
+		if navErr != nil {
+			return out, navErr
+		}
+		return out, err
+	}
+	if o.Social.Headed {
+		// A person signs in at the provider: wait until the window is back
+		// on the auth service or the front end.
+		wait, cancel := context.WithTimeout(ctx, o.Social.Wait)
+		for atProvider(loc, o) && wait.Err() == nil {
+			time.Sleep(300 * time.Millisecond)
+			if l, err := location(wait); err == nil {
+				loc = l
+			}
+		}
+		cancel()
+	}
+	p.Landed, p.CallbackError = landed(loc)
+	if p.CallbackError != "" || !strings.HasPrefix(loc, o.Social.CallbackURL) {
+		return out, nil
+	}
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[pageOut](`(async () => {
+  const out = {signIn: 0, getSession: 0, session: false, api: 0, error: ""};
+`+sessionScript(o)+`
+  return out;
+})()`, chromedp.EvalAwaitPromise))
+	s.SignIn = out.SignIn
+	return s, err
+}
+
+func location(ctx context.Context) (string, error) {
+	return chromedp.Run(ctx, chromedp.Evaluate[string]("location.href"))
+}
+
+// atProvider says whether the window is still away from the auth
+// service and the front end.
+func atProvider(loc string, o Options) bool {
+	return !strings.HasPrefix(loc, strings.TrimRight(o.BaseURL, "/")) && !strings.HasPrefix(loc, strings.TrimRight(o.Origin, "/"))
+}
+
+// landed is where the navigation ended, without its query (codes and
+// states stay out of every output) but with the error code it carries.
+func landed(loc string) (shown, code string) {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return textsafe.URL(loc), ""
+	}
+	code = textsafe.Truncate(u.Query().Get("error"), 80)
+	shown = textsafe.URL(u.Scheme + "://" + u.Host + u.Path)
+	if code != "" {
+		shown += "?error=" + code
+	}
+	return shown, code
+}
+
+// socialScript starts the social sign-in from the page and returns the
+// provider's authorization URL; the page does not navigate itself, so
+// that the navigation is authtui's to wait for.
+func socialScript(o Options) string {
+	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	base := strings.TrimRight(o.BaseURL, "/") + o.BasePath
+	return `(async () => {
+  const out = {signIn: 0, url: "", error: ""};
+  try {
+    const r = await fetch(` + q(base+"/sign-in/social") + `, {method: "POST", credentials: "include",
+      headers: {"content-type": "application/json"},
+      body: JSON.stringify({provider: ` + q(o.Social.Provider) + `, callbackURL: ` + q(o.Social.CallbackURL) + `})});
+    out.signIn = r.status;
+    const j = await r.json().catch(() => ({}));
+    out.url = (j && typeof j.url === "string") ? j.url : "";
+  } catch (e) { out.error = "sign-in: " + e.message; }
+  return out;
+})()`
+}

@@ -1,0 +1,48 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/authtui/authtui/internal/batest"
+	"github.com/authtui/authtui/internal/oidctest"
+	"github.com/authtui/authtui/internal/pgtest"
+	"github.com/authtui/authtui/internal/probe/finding"
+	"github.com/authtui/authtui/internal/probe/login"
+)
+
+// The console's login pane with --social: enter follows the social
+// sign-in through a real OIDC provider (signing in without a person) and
+// BetterAuth; a provider that refuses the redirect_uri ends in that
+// verdict, and b (email and password in Chrome) is not offered.
+func TestLoginPaneSocial(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	p := oidctest.Start(t, oidctest.Options{Email: "social-console@example.com"})
+	srv := batest.Start(t, batest.Options{DatabaseURL: dsn, ExtraEnv: p.Env()})
+	cfg := &Config{Login: login.Options{Social: login.Social{Provider: "authtui-oidc", Auto: true}}}
+	cfg.defaults()
+	pane := newTestLogin(t, cfg, srv.URL)
+	pane.chrome = "/usr/bin/chromium" // as if found: b must still be off
+	if pane.bindings().Browser.Enabled() {
+		t.Error("b offered for a social sign-in")
+	}
+	if v := ansi.Strip(pane.View(160, 30)); !strings.Contains(v, "sign in through authtui-oidc") {
+		t.Errorf("the idle text:\n%s", v)
+	}
+	lfRun(t, pane, pane.Update(press("enter")))
+	v, healthy := pane.verdictOf()
+	if !healthy || pane.result == nil || pane.result.Outcomes[login.StepCallback].Result != login.Accepted {
+		t.Fatalf("social sign-in: %s %s\n%s", v.ID, v.Message, ansi.Strip(pane.View(160, 60)))
+	}
+
+	p.AllowRedirectURIs("https://app.example.com/api/auth/callback/authtui-oidc")
+	lfRun(t, pane, pane.Update(press("enter")))
+	if v, _ := pane.verdictOf(); v.ID != finding.OAuthRedirectURIMismatch {
+		t.Errorf("a redirect_uri the provider has not registered: %s %s", v.ID, v.Message)
+	}
+	if strings.Contains(ansi.Strip(pane.View(200, 80)), p.ClientSecret) {
+		t.Error("the client secret on screen")
+	}
+}
