@@ -30,6 +30,13 @@
 # secret; then `authtui login --social authtui-oidc --provider-auto` runs in the
 # terminal (no TTY needed) and names the cause: oauth-state-mismatch.
 #
+# DEMO_BROWSER=1: a cross-site front end instead of the console. The auth
+# service trusts and answers CORS for a front end on http://localhost:PORT
+# (another site than 127.0.0.1) but keeps BetterAuth's default SameSite=Lax;
+# then `authtui browser --origin http://localhost:PORT` signs in from that
+# origin in a real headless Chromium (make deps installs it) and names
+# Chrome's reason: the session cookie is refused (SchemefulSameSiteLax).
+#
 # Environment: AUTHTUI_BIN overrides the console binary (default bin/authtui,
 # built with `go build` when missing). Needs node >= 20 (npm ci runs in
 # testdata/betterauth when node_modules is missing), PostgreSQL server
@@ -52,6 +59,7 @@ START_TIMEOUT=20
 MODE=console
 KEEP=0
 SOCIAL=${DEMO_SOCIAL:-0}
+BROWSER=${DEMO_BROWSER:-0}
 
 usage() {
 	sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
@@ -164,6 +172,11 @@ if [ "$SOCIAL" = 1 ] && [ "$MODE" = console ]; then
 	MODE=social
 	command -v go >/dev/null || die "DEMO_SOCIAL=1 builds the demo's OIDC provider with go: install Go"
 fi
+if [ "$BROWSER" = 1 ] && [ "$MODE" = console ]; then
+	MODE=browser
+	command -v chromium >/dev/null || command -v google-chrome >/dev/null || command -v chromium-browser >/dev/null ||
+		die "DEMO_BROWSER=1 needs Chrome or Chromium: run 'make deps' (Debian: apt-get install chromium)"
+fi
 if [ "$MODE" = console ] && { [ ! -t 0 ] || [ ! -t 1 ]; }; then
 	die "the console needs a terminal (for automated runs: --stack-only)"
 fi
@@ -195,14 +208,14 @@ DATABASE_URL=$(bash "$PG_SH" start "$DIR/pg" 2>"$DIR/pg-start.log") ||
 # ---- the two BetterAuth services -------------------------------------------------
 
 # Two distinct free loopback ports, held together while chosen.
-read -r AUTH_PORT API_PORT < <(node -e '
+read -r AUTH_PORT API_PORT FRONT_PORT < <(node -e '
 	const net = require("node:net");
 	const servers = [];
-	for (let i = 0; i < 2; i++) {
+	for (let i = 0; i < 3; i++) {
 		const s = net.createServer();
 		s.listen(0, "127.0.0.1", () => {
 			servers.push(s);
-			if (servers.length === 2) {
+			if (servers.length === 3) {
 				console.log(servers.map((x) => x.address().port).join(" "));
 				for (const x of servers) x.close();
 			}
@@ -210,6 +223,7 @@ read -r AUTH_PORT API_PORT < <(node -e '
 	}') || die "could not pick free ports"
 if [ -z "${AUTH_PORT:-}" ] || [ -z "${API_PORT:-}" ]; then die "could not pick free ports"; fi
 AUTH_URL="http://127.0.0.1:$AUTH_PORT"
+FRONT_ORIGIN="http://localhost:$FRONT_PORT" # DEMO_BROWSER=1: another site than 127.0.0.1
 API_URL="http://127.0.0.1:$API_PORT"
 
 AUTH_ENV="$DIR/auth-service/.env"
@@ -224,6 +238,12 @@ BETTER_AUTH_SECRET=$SECRET_AUTH
 BETTER_AUTH_URL=$AUTH_URL
 DATABASE_URL=$DATABASE_URL
 EOF
+auth_browser=()
+if [ "$MODE" = browser ]; then
+	# The front end is trusted and gets CORS; the cookie keeps SameSite=Lax.
+	echo "BETTER_AUTH_TRUSTED_ORIGINS=$FRONT_ORIGIN" >>"$AUTH_ENV"
+	auth_browser=(BETTER_AUTH_TRUSTED_ORIGINS="$FRONT_ORIGIN" FIXTURE_CORS_ORIGIN="$FRONT_ORIGIN")
+fi
 cat >"$API_ENV" <<EOF
 # API service (demo; fake secret, deliberately not the auth service's)
 BETTER_AUTH_SECRET=$SECRET_API
@@ -266,7 +286,8 @@ start_server() {
 }
 
 start_server "$AUTH_LOG" BETTER_AUTH_SECRET="$SECRET_AUTH" BETTER_AUTH_URL="$AUTH_URL" \
-	DATABASE_URL="$DATABASE_URL" MIGRATE=1 FIXTURE_BEARER=1 PORT="$AUTH_PORT" ${auth_social[@]+"${auth_social[@]}"}
+	DATABASE_URL="$DATABASE_URL" MIGRATE=1 FIXTURE_BEARER=1 PORT="$AUTH_PORT" ${auth_social[@]+"${auth_social[@]}"} \
+	${auth_browser[@]+"${auth_browser[@]}"}
 AUTH_PID=$STARTED_PID
 start_server "$API_LOG" BETTER_AUTH_SECRET="$SECRET_API" BETTER_AUTH_URL="$AUTH_URL" \
 	DATABASE_URL="$DATABASE_URL" PORT="$API_PORT" ${api_social[@]+"${api_social[@]}"}
@@ -346,6 +367,25 @@ EOF
 	set +e
 	(cd "$DIR" && "$AUTHTUI_BIN" login --env-file auth-service/.env --env-file api/.env \
 		--database-url "$DATABASE_URL" --social authtui-oidc --provider-auto)
+	rc=$?
+	set -e
+	say "authtui exited with status $rc (1: it found the error above)"
+	exit 0
+fi
+
+# ---- DEMO_BROWSER=1: a cross-site front end, in Chrome ---------------------------
+
+if [ "$MODE" = browser ]; then
+	cat >&2 <<EOF
+demo: stack up in ${UP_SECS}s (all on loopback, torn down at the end):
+demo:   auth service $AUTH_URL (SameSite=Lax, the default), trusting and answering
+demo:   CORS for a front end on $FRONT_ORIGIN: another site (no front end runs)
+demo: running: authtui browser --origin $FRONT_ORIGIN --email $DEMO_EMAIL --password-env $DEMO_PASSWORD_VAR
+EOF
+	export "$DEMO_PASSWORD_VAR=$DEMO_PASSWORD"
+	set +e
+	(cd "$DIR" && "$AUTHTUI_BIN" browser --env-file auth-service/.env --database-url "$DATABASE_URL" \
+		--origin "$FRONT_ORIGIN" --email "$DEMO_EMAIL" --password-env "$DEMO_PASSWORD_VAR")
 	rc=$?
 	set -e
 	say "authtui exited with status $rc (1: it found the error above)"
