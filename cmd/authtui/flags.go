@@ -264,6 +264,28 @@ func (c *common) otherEnvFindings() finding.List {
 	return project.OtherEnvs(fs, c.env())
 }
 
+// otherEnvBaseURLs are the base URLs every service of a discovered
+// project sets in the environments the run does not use, labelled
+// "BETTER_AUTH_URL of auth (preview)": a social sign-in's redirect_uri
+// built from one of them (Preview's URL while checking Production) is
+// named as such.
+func (c *common) otherEnvBaseURLs() []login.SourcedURL {
+	if !c.discovered() {
+		return nil
+	}
+	all, _ := c.plan.AllSources()
+	var out []login.SourcedURL
+	for _, s := range all {
+		if s.Env == c.env() || !s.Source.Loaded() {
+			continue
+		}
+		if name, v, ok := s.Source.FirstSet(probe.BaseURLVars); ok && strings.TrimSpace(v) != "" {
+			out = append(out, login.SourcedURL{Label: name + " of " + s.Service + " (" + s.Env + ")", URL: strings.TrimSpace(v), Env: s.Env})
+		}
+	}
+	return out
+}
+
 // cookiePrefix is the project file's cookie_prefix, for a --cookie-prefix
 // left empty.
 func (c *common) cookiePrefix() string {

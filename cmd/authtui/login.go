@@ -141,9 +141,9 @@ never signs it out.
 provider: POST /sign-in/social with the front end's Origin and a cookie
 jar, then the redirect_uri checked against every source's base URL, the
 state cookie against where the callback lands, and its verification row.
-A real provider needs a person, so the flow stops there and shows the
-authorization URL; --provider-auto (a test provider that signs in by
-itself) follows authorize and the callback too, then checks the session
+A real provider needs a person, so the flow stops there and shows what
+it checked; --provider-auto (a test provider that signs in by itself)
+follows authorize and the callback too, then checks the session
 like a password sign-in. Every BetterAuth error redirect is named.
 
 Examples:
@@ -174,7 +174,7 @@ Examples:
 	if err != nil {
 		return exitUsage, err
 	}
-	opts.MoreAPIs, opts.JWTAudiences = c.moreAPIs(cfg), c.jwtAudiences()
+	opts.MoreAPIs, opts.JWTAudiences, opts.Social.BaseURLs = c.moreAPIs(cfg), c.jwtAudiences(), c.otherEnvBaseURLs()
 	opts.Browser = bf.options(false)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -343,7 +343,7 @@ Example:
 	if err != nil {
 		return exitUsage, err
 	}
-	opts.MoreAPIs, opts.JWTAudiences = c.moreAPIs(cfg), c.jwtAudiences()
+	opts.MoreAPIs, opts.JWTAudiences, opts.Social.BaseURLs = c.moreAPIs(cfg), c.jwtAudiences(), c.otherEnvBaseURLs()
 	opts.Browser = bf.options(false)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -117,6 +117,7 @@ func TestBrowserHangingServerAndCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
+	accepted := make(chan struct{}, 64)
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -124,6 +125,10 @@ func TestBrowserHangingServerAndCancel(t *testing.T) {
 				return
 			}
 			defer c.Close() // held open, never answered
+			select {
+			case accepted <- struct{}{}:
+			default:
+			}
 		}
 	}()
 	base := "http://" + ln.Addr().String()
@@ -140,14 +145,18 @@ func TestBrowserHangingServerAndCancel(t *testing.T) {
 	}
 	leftBehind(t, tmp)
 
+	// Ctrl-C while the first pass waits on the server: the run stops there.
+	for len(accepted) > 0 {
+		<-accepted
+	}
 	cctx, ccancel := context.WithCancel(context.Background())
-	go func() { time.Sleep(700 * time.Millisecond); ccancel() }()
+	go func() { <-accepted; ccancel() }()
 	res, err = Run(cctx, Options{Origin: base, BaseURL: base, Email: "web@example.com", Password: password, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Passes) != 1 {
-		t.Errorf("a cancelled run went on: %d passes", len(res.Passes))
+		t.Errorf("a cancelled run went on: %d passes (%+v)", len(res.Passes), res.Passes)
 	}
 	leftBehind(t, tmp)
 }
@@ -180,4 +189,32 @@ func TestJudgeDisagreementCaptured(t *testing.T) {
 	if len(fs) != 1 || fs[0].ID != finding.BrowserAnalysisDisagrees || !strings.Contains(fs[0].Message, "kept it with third-party cookies blocked") {
 		t.Fatalf("findings: %v", fs)
 	}
+}
+
+// CORS that names the front end but leaves out
+// Access-Control-Allow-Credentials (a CORS middleware without
+// credentials: true, or a proxy that drops the header): Chrome refuses
+// every credentialed answer, and says which header is missing.
+func TestBrowserCORSWithoutCredentials(t *testing.T) {
+	chrome(t)
+	dsn := pgtest.DSN(t)
+	port, _ := testenv.FreePort()
+	front := fmt.Sprintf("http://localhost:%d", port)
+	srv := batest.Start(t, batest.Options{DatabaseURL: dsn, ExtraEnv: []string{"FIXTURE_SAMESITE=none",
+		"FIXTURE_CORS_ORIGIN=" + front, "BETTER_AUTH_TRUSTED_ORIGINS=" + front}})
+	batest.SignUp(t, srv.URL, "web@example.com", password)
+	u, _ := url.Parse(srv.URL)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rp.ModifyResponse = func(r *http.Response) error {
+		r.Header.Del("Access-Control-Allow-Credentials")
+		return nil
+	}
+	proxy := httptest.NewServer(rp)
+	t.Cleanup(proxy.Close)
+	res := run(t, Options{Origin: front, BaseURL: proxy.URL})
+	f, ok := firstOf(res, finding.BrowserCORSRejected)
+	if !ok || !strings.Contains(f.Message, "AllowCredentials") || res.Passes[0].Session {
+		t.Fatalf("%s", dump(res))
+	}
+	t.Logf("%s", f.Message)
 }

@@ -33,6 +33,24 @@ func fixFor(reason string) string {
 	return "see Chrome's reason"
 }
 
+// corsFix says, per Chrome's CORS error name, what makes the answer
+// reach a page that fetches with credentials.
+func corsFix(name, origin string) string {
+	switch {
+	case strings.Contains(name, "AllowCredentials"):
+		return "the answer names the origin but lacks Access-Control-Allow-Credentials: true, which a fetch with credentials needs. Whatever answers CORS for the auth service (a cors() middleware, a proxy, the platform's headers) must send it: cors({ origin, credentials: true }), or let the proxy pass BetterAuth's header."
+	case strings.Contains(name, "Wildcard"):
+		return "Access-Control-Allow-Origin: * is not allowed with credentials: answer the origin itself (" + origin + "), as BetterAuth does for its trustedOrigins."
+	case strings.Contains(name, "InvalidStatus"):
+		return "the OPTIONS preflight did not get a 2xx: something in front of BetterAuth (a proxy, the framework's routing) answers OPTIONS with an error; let the preflight through to a CORS handler."
+	case strings.Contains(name, "AllowOrigin"):
+		return "add " + origin + " to trustedOrigins (BetterAuth then answers Access-Control-Allow-Origin for it; a cors() middleware in front must name it too), and send Access-Control-Allow-Credentials: true."
+	case strings.Contains(name, "Disallowed") || strings.Contains(name, "Header"):
+		return "the preflight's Access-Control-Allow-Headers or -Methods leaves out what the request sends (content-type, POST): allow them in the CORS handler."
+	}
+	return "answer CORS for " + origin + " with Access-Control-Allow-Origin (the origin itself) and Access-Control-Allow-Credentials: true."
+}
+
 // thirdParty says whether a reason is Chrome's third-party blocking.
 func thirdParty(reasons []string) bool {
 	for _, r := range reasons {
@@ -67,8 +85,8 @@ func Judge(res *Result) finding.List {
 		for _, q := range p.Requests {
 			if q.CORSError != "" {
 				add(finding.BrowserCORSRejected, q.Step+q.CORSError,
-					"Chrome refused the answer of %s to a page on %s: CORS %s. The page never sees it, whatever the server did: add %s to trustedOrigins (BetterAuth then answers Access-Control-Allow-Origin for it) and let any proxy pass the Access-Control-Allow-Credentials header (set to true).",
-					q.Step, res.Origin, q.CORSError, res.Origin)
+					"Chrome refused the answer of %s to a page on %s: CORS %s. The page never sees it, whatever the server did: %s",
+					q.Step, res.Origin, q.CORSError, corsFix(q.CORSError, res.Origin))
 			}
 			for _, c := range q.Refused {
 				if p.ThirdPartyBlocked && thirdParty(c.Reasons) {

@@ -35,11 +35,9 @@ func socialRule(f *facts) (Verdict, bool) {
 				g = h
 			}
 		}
+		// The callback's findings carry the state step's evidence (the
+		// verification row) themselves.
 		v := verdictFrom(g, socialPrefix(id)+g.Message)
-		if id == finding.OAuthStateMismatch && g.Source == login.StepCallback {
-			// The state step's evidence joins the callback's.
-			v.Evidence = append(v.Evidence, seenSteps(f, login.StepState)...)
-		}
 		if id == finding.OAuthStateCookieLost && g.Source == login.StepState {
 			v.TellApart = "Run with --provider-auto (a test provider) or finish the sign-in in a browser: the callback then answers state_mismatch if the cookie is indeed lost."
 		}
@@ -68,22 +66,6 @@ func socialPrefix(id finding.ID) string {
 	return "The social sign-in fails at BetterAuth's callback, so no session is issued: "
 }
 
-// seenSteps turns the details of finished steps into evidence.
-func seenSteps(f *facts, steps ...string) []finding.Evidence {
-	var ev []finding.Evidence
-	if f.login == nil {
-		return nil
-	}
-	for _, e := range f.login.Events {
-		for _, s := range steps {
-			if e.Phase == login.PhaseEnd && e.Step == s && e.Detail != "" {
-				ev = append(ev, finding.Evidence{Step: s, Seen: e.Detail})
-			}
-		}
-	}
-	return ev
-}
-
 // socialStopped is the healthy verdict of a social sign-in that stopped
 // after its first leg (no --provider-auto): what was checked, and that
 // the session itself was not; "" for any other run.
@@ -100,5 +82,10 @@ func socialStopped(f *facts) string {
 	if !stopped {
 		return ""
 	}
-	return "No problem found in the first leg of the social sign-in: BetterAuth handed out the authorization URL, its redirect_uri and the state cookie fit where the callback lands (see the steps). The session itself was not tested: finish the sign-in in a browser, or use --provider-auto with a provider that signs in without a person."
+	const rest = " The session itself was not tested: finish the sign-in in a browser, or use --provider-auto with a provider that signs in without a person."
+	if len(f.all(finding.OAuthRedirectURIUnexpected)) > 0 {
+		// A warning stands: the first leg is not "fine".
+		return "No error in the first leg of the social sign-in, but its redirect_uri is not the callback of this run's base URL (oauth-redirect-uri-unexpected): the provider must have exactly that URI registered, or it answers redirect_uri_mismatch." + rest
+	}
+	return "No problem found in the first leg of the social sign-in: BetterAuth handed out the authorization URL, and its redirect_uri and the state cookie fit where the callback lands (see the steps)." + rest
 }

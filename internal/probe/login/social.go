@@ -41,11 +41,17 @@ type Social struct {
 type SourcedURL struct {
 	Label string
 	URL   string
+	// Env is the project environment the URL belongs to when it is not
+	// the one the run checks ("BETTER_AUTH_URL of auth (preview)" while
+	// checking production); "" for the run's own sources and flags.
+	Env string
 }
 
 // SourceBaseURLs lists the base URL each loaded source sets (the first of
-// probe.BaseURLVars), plus extra ones (a declared environment's), without
-// repeats.
+// probe.BaseURLVars), plus extra ones (the resolved base URL, another
+// environment's), without repeats: an extra that only says where a
+// source's URL was read ("BETTER_AUTH_URL in auth.env" for auth.env's
+// own URL) adds nothing.
 func SourceBaseURLs(sources []probe.Source, extra ...SourcedURL) []SourcedURL {
 	var out []SourcedURL
 	add := func(s SourcedURL) {
@@ -53,7 +59,8 @@ func SourceBaseURLs(sources []probe.Source, extra ...SourcedURL) []SourcedURL {
 			return
 		}
 		for _, o := range out {
-			if o.Label == s.Label && o.URL == s.URL {
+			same := normURL(o.URL) == normURL(s.URL) && o.Env == s.Env
+			if same && (o.Label == s.Label || strings.HasSuffix(s.Label, " in "+o.Label)) {
 				return
 			}
 		}
@@ -100,14 +107,18 @@ type socialRun struct {
 	callbackURL string   // the front end's landing URL
 	errorURL    string   // errorCallbackURL
 
-	authURL     *url.URL
-	state       string
-	redirectURI *url.URL
+	authURL      *url.URL
+	state        string
+	redirectURI  *url.URL
+	redirectFrom string // which base URL the redirect_uri is built from, as a sentence
+	// redirectElsewhere: built from another environment's base URL.
+	redirectElsewhere bool
 
 	stateCookie  *http.Cookie // as Set-Cookie set it
 	stateSigners []string     // labels of the sources whose secret signed it
 	stateSigned  bool         // a <state>.<signature> cookie (database strategy)
 	lossWhy      string       // why the state cookie cannot come back, from its attributes
+	lossFix      string       // what to change for it to come back
 
 	rowChecked, rowFound bool
 	rowTable             string
@@ -251,9 +262,11 @@ func (r *run) stepSocialStart() bool {
 			break
 		}
 	}
-	detail := "no state cookie"
-	if s.stateCookie != nil {
-		detail = "state cookie " + s.stateCookie.Name
+	detail := "authorization URL " + authSummary(au) + "; "
+	if s.stateCookie == nil {
+		detail += "no state cookie"
+	} else {
+		detail += "state cookie " + s.stateCookie.Name
 		if sv := probe.ParseSigned(s.stateCookie.Value); sv.Problem == "" {
 			s.stateSigned = true
 			for _, c := range probe.VerifySigned(sv, r.opts.Candidates) {
@@ -268,11 +281,33 @@ func (r *run) stepSocialStart() bool {
 				detail += " signed with a secret none of the sources holds"
 			}
 		}
-		detail += " (" + cookieAttrs(s.stateCookie) + ")"
 	}
-	detail += "; authorization URL " + redactQuery(out.URL)
 	r.end(StepSocialStart, title, t, StatusOK, safeResp(resp), detail)
 	return true
+}
+
+// authSummary shows an authorization URL without its query, and which
+// of the parameters that matter here it carries (their values are the
+// provider's to check, and state and nonce are not to be shown).
+func authSummary(au *url.URL) string {
+	q := au.Query()
+	var has []string
+	for _, k := range []string{"redirect_uri", "state", "nonce"} {
+		if q.Get(k) != "" {
+			has = append(has, k)
+		}
+	}
+	if m := q.Get("code_challenge_method"); m != "" {
+		has = append(has, "PKCE "+textsafe.Truncate(m, 10))
+	}
+	if m := q.Get("response_mode"); m != "" {
+		has = append(has, "response_mode="+textsafe.Truncate(m, 20))
+	}
+	out := textsafe.URL(au.Scheme + "://" + au.Host + au.Path)
+	if len(has) > 0 {
+		out += " (" + strings.Join(has, ", ") + ")"
+	}
+	return out
 }
 
 // socialStartFinding explains a sign-in/social that did not answer 200.
@@ -293,7 +328,7 @@ func (r *run) socialStartFinding(resp *response, seen, endpoint string) finding.
 			"POST %s answered %s: the auth service failed while starting the social sign-in (often the database: it stores the state in the verification table). Check its logs.", endpoint, seen)
 	case st == http.StatusNotFound:
 		return finding.New(finding.LoginUnexpectedStatus, StepSocialStart,
-			"POST %s answered %s: nothing serves social sign-in there. The basePath is wrong (--base-path), or a proxy forwards only some of %s.", endpoint, seen, r.opts.BasePath)
+			"POST %s answered %s: nothing serves social sign-in there. The auth service's basePath is not %s (where authtui looks), or a proxy forwards only some of it.", endpoint, seen, r.opts.BasePath)
 	}
 	return finding.New(finding.LoginUnexpectedStatus, StepSocialStart, "POST %s answered %s, not 200 with an authorization URL.", endpoint, seen)
 }
@@ -364,53 +399,78 @@ func (r *run) stepRedirectURI() bool {
 	bases := r.opts.Social.BaseURLs
 	covered := false
 	for _, b := range bases {
-		covered = covered || normURL(b.URL) == normURL(r.opts.BaseURL)
+		covered = covered || (b.Env == "" && normURL(b.URL) == normURL(r.opts.BaseURL))
 	}
 	if !covered {
 		bases = append([]SourcedURL{{Label: "the base URL", URL: r.opts.BaseURL}}, bases...)
 	}
-	// One entry per base URL, with every label that names it.
+	// One entry per base URL and environment, with every label that
+	// names it.
 	type named struct {
-		url    string
-		labels []string
+		url, env string
+		labels   []string
 	}
 	var groups []named
 	for _, b := range bases {
 		u := normURL(b.URL)
-		i := slices.IndexFunc(groups, func(g named) bool { return g.url == u })
+		i := slices.IndexFunc(groups, func(g named) bool { return g.url == u && g.env == b.Env })
 		if i < 0 {
-			groups = append(groups, named{url: u})
+			groups = append(groups, named{url: u, env: b.Env})
 			i = len(groups) - 1
 		}
 		if !slices.Contains(groups[i].labels, b.Label) {
 			groups[i].labels = append(groups[i].labels, b.Label)
 		}
 	}
-	var builds, differ []string
+	var here, away, differ []string
 	for _, g := range groups {
-		if g.url+path == got {
-			builds = append(builds, g.labels...)
-			continue
+		switch {
+		case g.url+path == got && g.env == "":
+			here = append(here, g.labels...)
+		case g.url+path == got:
+			away = append(away, g.labels...)
+		case g.env == "":
+			differ = append(differ, textsafe.URL(g.url)+" from "+joinAnd(g.labels))
 		}
-		differ = append(differ, fmt.Sprintf("%s (%s → %s)", strings.Join(g.labels, ", "), textsafe.URL(g.url), textsafe.URL(g.url+path)))
 	}
 	shown := textsafe.URL(s.redirectURI.String())
-	if len(builds) == 0 {
-		why := "the auth service runs with another BETTER_AUTH_URL than every source says, or its provider config sets redirectURI"
+	switch {
+	case len(here) > 0:
+		s.redirectFrom = "It is the callback of the base URL from " + joinAnd(here) + "."
+		detail := fmt.Sprintf("redirect_uri %s is the callback of the base URL from %s", shown, joinAnd(here))
+		if start := normURL(r.opts.BaseURL); start+path != got {
+			// The provider sends the browser to another origin than the
+			// one the sign-in starts on: the state step says whether the
+			// state cookie goes there too.
+			detail += ", not of the one the sign-in starts on (" + textsafe.URL(start) + ")"
+		}
+		r.end(StepRedirectURI, title, t, StatusOK, nil, detail+"; the provider must have exactly this URI registered")
+	case len(away) > 0:
+		s.redirectFrom = "It is the callback of another environment's base URL (" + joinAnd(away) + "): the auth service runs with that environment's BETTER_AUTH_URL."
+		s.redirectElsewhere = true
+		f := finding.New(finding.OAuthRedirectURIUnexpected, StepRedirectURI,
+			"redirect_uri %s is the callback of another environment's base URL (%s), not of this run's (%s): the auth service runs with that environment's BETTER_AUTH_URL (a variable set for every environment, or a deployment given the other environment's settings). A provider that has only this environment's callback registered answers redirect_uri_mismatch.",
+			shown, joinAnd(away), strings.Join(differ, "; "))
+		r.end(StepRedirectURI, title, t, "", nil, f.Message, f)
+	default:
+		why := "the auth service runs with another BETTER_AUTH_URL than the sources say, or its provider config sets redirectURI"
 		if !strings.HasSuffix(strings.TrimRight(s.redirectURI.Path, "/"), path) {
 			why = "it is not BetterAuth's callback path " + path + ": the provider config sets redirectURI (to a proxy or the front end)"
 		}
+		s.redirectFrom = "It is the callback of none of the base URLs the sources name."
 		f := finding.New(finding.OAuthRedirectURIUnexpected, StepRedirectURI,
-			"redirect_uri %s is built from none of the base URLs (%s): %s. The provider must have exactly this URI registered.", shown, strings.Join(differ, "; "), why)
+			"redirect_uri %s is the callback of none of the base URLs the sources name (%s): %s. The provider must have exactly this URI registered.", shown, strings.Join(differ, "; "), why)
 		r.end(StepRedirectURI, title, t, "", nil, f.Message, f)
-		return true
 	}
-	detail := fmt.Sprintf("redirect_uri %s = the base URL of %s + %s; the provider must have exactly this URI registered", shown, strings.Join(builds, ", "), path)
-	if len(differ) > 0 {
-		detail += "; not built from " + strings.Join(differ, "; ")
-	}
-	r.end(StepRedirectURI, title, t, StatusOK, nil, detail)
 	return true
+}
+
+// joinAnd lists labels as "a, b and c".
+func joinAnd(labels []string) string {
+	if len(labels) < 2 {
+		return strings.Join(labels, "")
+	}
+	return strings.Join(labels[:len(labels)-1], ", ") + " and " + labels[len(labels)-1]
 }
 
 // stateLoss says why a browser would not send the state cookie ck, set
@@ -499,7 +559,7 @@ func (r *run) stepState() bool {
 	s := r.social
 	if s.stateCookie == nil {
 		f := finding.New(finding.OAuthStateCookieLost, StepState,
-			"social sign-in set no state cookie (no <prefix>.state or <prefix>.oauth_state Set-Cookie): the callback will answer state_mismatch. A proxy or CDN in front of the auth service strips Set-Cookie from its answers.")
+			"social sign-in set no state cookie (no <prefix>.state or <prefix>.oauth_state Set-Cookie): the callback will answer state_mismatch. BetterAuth always sets one here, so a proxy or CDN in front of the auth service most likely strips Set-Cookie from its answers.")
 		r.end(StepState, title, t, StatusFail, nil, f.Message, f)
 		return true
 	}
@@ -514,12 +574,16 @@ func (r *run) stepState() bool {
 	parts := []string{ck.Name + " (" + cookieAttrs(ck) + ") reaches the callback on " + cb.Host}
 	if len(lost) > 0 {
 		s.lossWhy = strings.Join(lost, "; ")
+		s.lossFix = "Change the state cookie's attributes (advanced.defaultCookieAttributes in the auth config) so that the browser sends it with the callback."
+		if !domainMatch(setter, ck.Domain, cb.Hostname()) {
+			s.lossFix = "Make BETTER_AUTH_URL the URL the browser starts the sign-in on, so that the provider sends the browser back to the host that set the cookie."
+		}
 		fs.Add(finding.OAuthStateCookieLost, StepState,
-			"the state cookie %s cannot come back with the callback: %s. BetterAuth's callback then answers state_mismatch. Make BETTER_AUTH_URL the URL the browser starts the sign-in on, so that the redirect_uri comes back to the same host.",
-			ck.Name, s.lossWhy)
+			"the state cookie %s cannot come back with the callback: %s. BetterAuth's callback then answers state_mismatch. %s",
+			ck.Name, s.lossWhy, s.lossFix)
 		parts[0] = ck.Name + " (" + cookieAttrs(ck) + ") does not reach the callback"
 	} else if cb.Host != r.base.Host {
-		parts[0] += " (another port is the same host for cookies)"
+		parts[0] += " (same host: ports do not scope cookies)"
 	}
 	status := ""
 	if s.stateSigned {
@@ -536,8 +600,10 @@ func (r *run) stepState() bool {
 	} else {
 		parts = append(parts, "cookie state strategy (the state is encrypted in the cookie; no verification row)")
 	}
-	if ck.SameSite != http.SameSiteNoneMode {
-		parts = append(parts, "a form_post provider (Apple) POSTs the callback cross-site, which only a SameSite=None cookie survives")
+	if s.authURL.Query().Get("response_mode") == "form_post" && ck.SameSite != http.SameSiteStrictMode {
+		// callback.mjs answers the provider's POST with a GET redirect to
+		// itself, a top-level navigation that carries Lax cookies.
+		parts = append(parts, "response_mode=form_post: BetterAuth turns the provider's cross-site POST into a GET redirect, which carries the cookie")
 	}
 	if len(fs) > 0 {
 		status = ""
@@ -578,7 +644,7 @@ func (r *run) stepAuthorize() bool {
 	s := r.social
 	if !r.opts.Social.Auto {
 		r.end(StepAuthorize, title, t, StatusSkip, nil,
-			"not followed: a real provider needs a person. Open the authorization URL above in a browser to finish, or pass --provider-auto for a provider that signs in without one (a test provider): authtui then follows authorize → callback → session → get-session → your API itself")
+			"not followed: a real provider needs a person. Finish a sign-in from the front end in a browser (the authorization URL carries the state, so authtui does not print it whole), or pass --provider-auto for a test provider that signs in by itself: authtui then follows the provider, the callback and the session")
 		return false
 	}
 	next := s.authURL.String()
@@ -588,7 +654,7 @@ func (r *run) stepAuthorize() bool {
 		resp, err := do(r.ctx, s.client, r.opts.Timeout, http.MethodGet, next, nil, nil)
 		if err != nil {
 			f := finding.New(finding.OAuthProviderUnreachable, StepAuthorize,
-				"the provider's authorization endpoint %s: %s. BetterAuth handed out the authorization URL (its discovery ran at startup), but the provider does not answer there now: it is down, or moved since the auth service started.",
+				"the provider's authorization endpoint %s: %s. BetterAuth handed out the authorization URL, but the provider does not answer there now: it is down, or it moved since the auth service read its discovery document (a genericOAuth provider's, at startup).",
 				textsafe.URL(u.Scheme+"://"+u.Host+u.Path), err)
 			if ne, ok := err.(*netError); ok && ne.class == "cancelled" {
 				f = r.netFinding(StepAuthorize, err)
@@ -604,7 +670,10 @@ func (r *run) stepAuthorize() bool {
 			}
 			if s.redirectURI != nil && normURL(loc.Scheme+"://"+loc.Host+loc.Path) == normURL(s.redirectURI.String()) {
 				s.callback = loc
-				detail := "the provider redirected back to " + redactQuery(loc.String()) + " (hops: " + strings.Join(hops, " → ") + ")"
+				detail := "the provider redirected back to " + redactQuery(loc.String())
+				if len(hops) > 1 {
+					detail += " (hops: " + strings.Join(hops, " → ") + ")"
+				}
 				if e := loc.Query().Get("error"); e != "" {
 					f := finding.New(finding.OAuthProviderDenied, StepAuthorize,
 						"the provider redirected back with error=%s%s instead of a code: %s",
@@ -627,8 +696,8 @@ func (r *run) stepAuthorize() bool {
 			}
 			if strings.Contains(string(resp.body), "redirect_uri_mismatch") || strings.Contains(string(resp.body), "redirect_uri") && strings.Contains(strings.ToLower(string(resp.body)), "mismatch") {
 				f := finding.New(finding.OAuthRedirectURIMismatch, StepAuthorize,
-					"the provider refused the authorization request with %d redirect_uri_mismatch and did not redirect back: redirect_uri %s is not registered for the OAuth client. Register exactly that URI at the provider, or make BETTER_AUTH_URL (or the provider's redirectURI) build the registered one.",
-					resp.status, ru)
+					"the provider refused the authorization request with %d redirect_uri_mismatch and did not redirect back: redirect_uri %s is not registered for the OAuth client.%s %s",
+					resp.status, ru, prefixSpace(s.redirectFrom), mismatchFix(s.redirectElsewhere))
 				f = f.WithEvidence(finding.Evidence{Step: StepRedirectURI, Seen: "redirect_uri " + ru}, finding.Evidence{Step: StepAuthorize, Seen: fmt.Sprintf("%d redirect_uri_mismatch", resp.status)})
 				r.end(StepAuthorize, title, t, StatusFail, safeResp(resp), f.Message, f)
 				return false
@@ -645,6 +714,22 @@ func (r *run) stepAuthorize() bool {
 	f := finding.New(finding.OAuthProviderRefused, StepAuthorize, "the provider did not redirect back to the redirect_uri within %d hops (%s).", maxProviderHops, strings.Join(hops, " → "))
 	r.end(StepAuthorize, title, t, StatusFail, nil, f.Message, f)
 	return false
+}
+
+// mismatchFix is what to do about a redirect_uri the provider refuses.
+func mismatchFix(elsewhere bool) string {
+	if elsewhere {
+		return "Give the auth service this environment's BETTER_AUTH_URL, so that it builds this environment's callback (and register that one at the provider if it is not), rather than registering the other environment's URI."
+	}
+	return "Register exactly that URI at the provider, or make BETTER_AUTH_URL (or the provider's redirectURI) build the registered one."
+}
+
+// prefixSpace is s after a space, or "" for an empty s.
+func prefixSpace(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " " + s
 }
 
 func describeProviderError(desc string) string {
@@ -714,15 +799,25 @@ func (r *run) stepCallback() bool {
 		r.end(StepCallback, title, t, StatusFail, nil, f.Message, f)
 		return false
 	}
-	sentSays := "the state cookie was sent with it"
+	sentSays := "the request carried the state cookie"
 	if !sent {
-		sentSays = "the state cookie was not sent with it"
+		sentSays = "the request did not carry the state cookie"
 	}
 	loc, _ := cb.Parse(resp.header.Get("Location"))
 	if resp.status >= 300 && resp.status < 400 && loc != nil {
 		if code := loc.Query().Get("error"); code != "" {
 			f := r.callbackFinding(code, loc, sent)
-			r.end(StepCallback, title, t, StatusFail, safeResp(resp), fmt.Sprintf("%s; BetterAuth redirected to %s", sentSays, redactQuery(loc.String())), f)
+			f.Evidence = perStep(f.Evidence)
+			to := redactQuery(loc.String())
+			switch {
+			case s.errorURL != "" && normURL(loc.Scheme+"://"+loc.Host+loc.Path) == normURL(s.errorURL):
+				to += " (the errorCallbackURL authtui passed, which BetterAuth uses once it found the state's verification row)"
+			case strings.HasSuffix(strings.TrimRight(loc.Path, "/"), r.opts.BasePath+"/error"):
+				to += " (its own error page, not the errorCallbackURL authtui passed)"
+			}
+			// The detail says where it redirected: no "not followed"
+			// line repeating it.
+			r.end(StepCallback, title, t, StatusFail, followed(resp), fmt.Sprintf("%s; BetterAuth redirected to %s", sentSays, to), f)
 			return false
 		}
 	}
@@ -730,7 +825,7 @@ func (r *run) stepCallback() bool {
 	if resp.status >= 300 && resp.status < 400 && iss.signed != nil {
 		r.signedIn = true
 		r.record(Outcome{Step: StepCallback, Via: "social sign-in", HTTPStatus: resp.status, Seen: Describe(resp.status, resp.header, resp.body), Result: Accepted})
-		r.end(StepCallback, title, t, StatusOK, safeResp(resp), fmt.Sprintf("signed in through %s: BetterAuth set the session cookie and redirected to %s", textsafe.Truncate(r.opts.Social.Provider, 40), redactQuery(loc.String())))
+		r.end(StepCallback, title, t, StatusOK, followed(resp), fmt.Sprintf("signed in through %s: BetterAuth set the session cookie and redirected to %s", textsafe.Truncate(r.opts.Social.Provider, 40), redactQuery(loc.String())))
 		return r.stepCookie(resp, iss)
 	}
 	seen := Describe(resp.status, resp.header, resp.body)
@@ -754,15 +849,21 @@ func (r *run) callbackFinding(code string, loc *url.URL, sent bool) finding.Find
 	if code == "state_mismatch" {
 		viaErrorURL := s.errorURL != "" && normURL(loc.Scheme+"://"+loc.Host+loc.Path) == normURL(s.errorURL)
 		ev = append(ev, finding.Evidence{Step: StepCallback, Seen: map[bool]string{true: "state cookie sent", false: "state cookie not sent"}[sent]})
+		if s.rowChecked {
+			ev = append(ev, finding.Evidence{Step: StepState, Seen: map[bool]string{true: "verification row auth-state:" + cut(s.state) + " in " + s.rowTable, false: "no verification row auth-state:" + cut(s.state) + " in " + s.rowTable}[s.rowFound]})
+		}
 		switch {
 		case !sent:
-			why := s.lossWhy
+			why, fix := s.lossWhy, s.lossFix
 			if why == "" {
 				why = "the cookie jar holds it for " + s.startURL.Host + " but not for the callback URL"
 			}
+			if fix == "" {
+				fix = "Make BETTER_AUTH_URL the URL the browser starts the sign-in on, so that the provider sends the browser back to the host that set the cookie."
+			}
 			return finding.New(finding.OAuthStateCookieLost, StepCallback,
-				"the callback on %s answered state_mismatch: the state cookie %s set when the sign-in started on %s did not come back with it (%s). Make BETTER_AUTH_URL the URL the browser starts the sign-in on, so that the provider sends the browser back to the host that set the cookie.",
-				cbHost, s.stateCookie.Name, s.startURL.Host, why).WithEvidence(ev...)
+				"the callback on %s answered state_mismatch: the state cookie %s set when the sign-in started on %s did not come back with it (%s). %s",
+				cbHost, s.stateCookie.Name, s.startURL.Host, why, fix).WithEvidence(ev...)
 		case viaErrorURL:
 			return r.stateRefused(ev)
 		default:
@@ -770,7 +871,13 @@ func (r *run) callbackFinding(code string, loc *url.URL, sent bool) finding.Find
 			if s.rowChecked && s.rowFound {
 				where += ", while the database authtui reads (" + s.rowTable + ") has it: the instance that handled the callback reads another database than " + r.dbLabel()
 			} else {
-				where += ": it reads another database than the instance that started the sign-in, or the state expired (10 minutes) or was used already"
+				// Seconds after the sign-in started, the state did not expire.
+				where += ": it reads another database than the instance that started the sign-in"
+				if s.rowChecked {
+					where += " (the database authtui reads, " + s.rowTable + ", has no row either: the instance that started the sign-in writes it elsewhere, to another database or secondaryStorage)"
+				} else {
+					where += " (with --database-url authtui also looks the row up where the sign-in started)"
+				}
 			}
 			return finding.New(finding.OAuthStateMismatch, StepCallback,
 				"the callback on %s answered state_mismatch although the state cookie was sent: %s (BetterAuth redirected to its own error page, not to the flow's errorCallbackURL, which it does only after it found the row). Give every instance that can receive the callback the same DATABASE_URL.",
@@ -782,6 +889,23 @@ func (r *run) callbackFinding(code string, loc *url.URL, sent bool) finding.Find
 		msg = "an error of a plugin or hook (or the provider's, passed through); read the auth service's log for the callback."
 	}
 	return finding.New(finding.OAuthCallbackError, StepCallback, "the callback on %s redirected with error=%s: %s", cbHost, shown, msg).WithEvidence(ev...)
+}
+
+// perStep joins the evidence seen at one step into one entry, in the
+// order the steps first appear: a finding's "seen at" then names each
+// step once.
+func perStep(ev []finding.Evidence) []finding.Evidence {
+	var out []finding.Evidence
+	for _, e := range ev {
+		i := slices.IndexFunc(out, func(o finding.Evidence) bool { return o.Step == e.Step })
+		switch {
+		case i < 0:
+			out = append(out, e)
+		case e.Seen != "" && !strings.Contains(out[i].Seen, e.Seen):
+			out[i].Seen += "; " + e.Seen
+		}
+	}
+	return out
 }
 
 func (r *run) dbLabel() string {
@@ -811,11 +935,11 @@ func (r *run) stateRefused(ev []finding.Evidence) finding.Finding {
 		}
 		return finding.New(finding.OAuthStateMismatch, StepCallback,
 			"the callback on %s answered state_mismatch although the state cookie was sent and its verification row was found: the instance that handled it signs with %s, the one that started the sign-in on %s with %s, so it cannot verify the cookie. Give every instance that can receive the callback the same BETTER_AUTH_SECRET.",
-			s.callback.Host, by, s.startURL.Host, startSigners).WithEvidence(append(ev, finding.Evidence{Step: StepCallback, Seen: "a state cookie from " + cbOrigin + " is signed with " + by})...)
+			s.callback.Host, by, s.startURL.Host, startSigners).WithEvidence(append(ev, finding.Evidence{Step: StepCallback, Seen: "the callback instance's own state cookie is signed with " + by})...)
 	case same:
 		return finding.New(finding.OAuthStateCookieLost, StepCallback,
-			"the callback on %s answered state_mismatch although authtui sent the state cookie and the instance there signs with the same secret (%s) and found the verification row: the cookie did not arrive. Something between the browser and the auth service (a proxy, CDN or middleware on the callback path) drops the Cookie header, or a load balancer sent the callback to an instance with another secret.",
-			s.callback.Host, startSigners).WithEvidence(append(ev, finding.Evidence{Step: StepCallback, Seen: "a state cookie from " + cbOrigin + " is signed with the same secret"})...)
+			"the callback on %s answered state_mismatch although authtui sent the state cookie and the instance there signs with the same secret (%s) and found the verification row: the cookie most likely did not arrive. Something between the browser and the auth service (a proxy, CDN or middleware on the callback path) drops the Cookie header; behind a load balancer, the callback may also have reached another instance, with another secret, than the one authtui asked afterwards.",
+			s.callback.Host, startSigners).WithEvidence(append(ev, finding.Evidence{Step: StepCallback, Seen: "the callback instance's own state cookie is signed with the same secret"})...)
 	}
 	return finding.New(finding.OAuthStateMismatch, StepCallback,
 		"the callback on %s answered state_mismatch although the state cookie was sent and its verification row was found: the instance there could not verify the cookie (signed with the secret of %s). It runs with another BETTER_AUTH_SECRET, or something on the way drops the Cookie header; compare that instance's secret fingerprint (authtui secrets on its env).",

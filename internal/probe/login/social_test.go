@@ -263,7 +263,7 @@ func TestSocialSignIn(t *testing.T) {
 		if e := step(rep, login.StepState); e.Status != login.StatusFail {
 			t.Errorf("the state step did not predict the loss: %s %q", e.Status, e.Detail)
 		}
-		if e := step(rep, login.StepCallback); e.Status != login.StatusFail || !strings.Contains(e.Detail, "not sent") {
+		if e := step(rep, login.StepCallback); e.Status != login.StatusFail || !strings.Contains(e.Detail, "did not carry the state cookie") {
 			t.Errorf("callback: %s %q", e.Status, e.Detail)
 		}
 		if !strings.Contains(rep.Verdict.Message, "localhost") {

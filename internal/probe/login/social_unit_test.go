@@ -5,6 +5,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/authtui/authtui/internal/probe"
+	"github.com/authtui/authtui/internal/probe/finding"
 )
 
 func TestSocialStateLoss(t *testing.T) {
@@ -50,5 +53,44 @@ func TestSocialRedactQuery(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("%q lacks %q", got, want)
 		}
+	}
+}
+
+// The resolved base URL's label only says where a source's URL was read:
+// it is not listed a second time. Another environment's URL stays, with
+// its environment.
+func TestSocialSourceBaseURLs(t *testing.T) {
+	srcs := []probe.Source{
+		{Label: "auth-service/.env", Vars: map[string]string{"BETTER_AUTH_URL": "http://127.0.0.1:3000"}},
+		{Label: "api/.env", Vars: map[string]string{"BETTER_AUTH_URL": "http://127.0.0.1:3000/"}},
+	}
+	got := SourceBaseURLs(srcs,
+		SourcedURL{Label: "BETTER_AUTH_URL in auth-service/.env", URL: "http://127.0.0.1:3000"},
+		SourcedURL{Label: "--base-url", URL: "http://127.0.0.1:3000"},
+		SourcedURL{Label: "BETTER_AUTH_URL of auth-service (preview)", URL: "https://pr-1.example.dev", Env: "preview"})
+	var labels []string
+	for _, u := range got {
+		labels = append(labels, u.Label)
+	}
+	want := "auth-service/.env|api/.env|--base-url|BETTER_AUTH_URL of auth-service (preview)"
+	if strings.Join(labels, "|") != want {
+		t.Errorf("labels %q, want %q", strings.Join(labels, "|"), want)
+	}
+	if got[len(got)-1].Env != "preview" {
+		t.Errorf("the other environment's URL lost its environment: %+v", got[len(got)-1])
+	}
+}
+
+// Several facts seen at one step make one evidence entry: "seen at"
+// names each step once.
+func TestSocialPerStep(t *testing.T) {
+	got := perStep([]finding.Evidence{
+		{Step: StepCallback, Seen: "error=state_mismatch"},
+		{Step: StepCallback, Seen: "state cookie sent"},
+		{Step: StepState, Seen: "verification row auth-state:abcd… in public.verification"},
+		{Step: StepCallback, Seen: "state cookie sent"},
+	})
+	if len(got) != 2 || got[0].Seen != "error=state_mismatch; state cookie sent" || got[1].Step != StepState {
+		t.Errorf("perStep: %+v", got)
 	}
 }
