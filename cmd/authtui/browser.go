@@ -133,6 +133,15 @@ Examples:
 			started = true
 		}
 	})
+	if rep.Browser == nil && !rep.Cancelled {
+		// The browser could not run at all (an origin it cannot use, no
+		// display for --headed): no verdict from it, said as an error.
+		for _, why := range rep.Skipped {
+			if strings.HasPrefix(why, "browser: ") {
+				return exitUsage, usagef("%s", strings.TrimPrefix(why, "browser: "))
+			}
+		}
+	}
 	switch {
 	case c.json:
 		return exitOf(rep), writeJSONLine(a.stdout, browserSummary(rep))

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -16,6 +17,7 @@ import (
 	"github.com/authtui/authtui/internal/probe/check"
 	"github.com/authtui/authtui/internal/probe/finding"
 	"github.com/authtui/authtui/internal/probe/login"
+	"github.com/authtui/authtui/internal/probe/textsafe"
 	"github.com/authtui/authtui/internal/report"
 )
 
@@ -26,6 +28,17 @@ type loginFlags struct {
 	// --social PROVIDER [--provider-auto] [--callback-url URL]
 	social, callbackURL string
 	providerAuto        bool
+	basePath            string // --base-path
+}
+
+// normBasePath is --base-path with one leading slash and none trailing
+// ("" keeps BetterAuth's default).
+func (l *loginFlags) normBasePath() string {
+	p := strings.Trim(strings.TrimSpace(l.basePath), "/")
+	if p == "" {
+		return ""
+	}
+	return "/" + p
 }
 
 func (l *loginFlags) register(fs *flag.FlagSet) {
@@ -36,6 +49,7 @@ func (l *loginFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.apiURL, "api-url", "", "a protected endpoint of your own backend, tried with the cookie and the bearer token")
 	fs.StringVar(&l.replay, "replay-session", "", "with a database and no credentials: replay an existing session (an id, or latest) signed with each candidate secret to name the server's secret. This uses a real user's session")
 	fs.StringVar(&l.cookiePrefix, "cookie-prefix", "", "advanced.cookiePrefix of the server (default better-auth)")
+	fs.StringVar(&l.basePath, "base-path", "", "BetterAuth's basePath on the auth service (default /api/auth)")
 	fs.StringVar(&l.social, "social", "", "sign in through this social provider (its id: google, github, or a genericOAuth providerId) instead of email and password")
 	fs.BoolVar(&l.providerAuto, "provider-auto", false, "with --social: follow the provider's redirects too (a provider that signs in without a person, as test providers do): authorize, callback, session")
 	fs.StringVar(&l.callbackURL, "callback-url", "", "with --social: where the front end lands after the sign-in (default: the origin + /)")
@@ -88,7 +102,7 @@ func resolve(a *app, c *common, d *dbFlags, l *loginFlags) (probe.Config, findin
 // the password when a sign-in needs one.
 func (l *loginFlags) checkOptions(a *app, cfg probe.Config, loadFs finding.List, d *dbFlags) (check.Options, error) {
 	opts := check.Options{
-		Config: cfg, LoadFindings: loadFs, Email: l.email, ReplaySession: l.replay, CookiePrefix: l.cookiePrefix,
+		Config: cfg, LoadFindings: loadFs, Email: l.email, ReplaySession: l.replay, CookiePrefix: l.cookiePrefix, BasePath: l.normBasePath(),
 		KeepSession: l.keepSession, Database: d.options(""), Pings: 3,
 	}
 	if !l.wanted() {
@@ -207,6 +221,12 @@ Examples:
 	}
 	fmt.Fprintln(a.stdout)
 	writeEnd(a.stdout, st, rep)
+	if l.social != "" && !l.providerAuto && !bf.on {
+		if _, err := browser.Find(bf.chrome); err == nil {
+			// The first leg only: offer the rest in a window a person uses.
+			fmt.Fprintln(a.stdout, st.reportPaint("To finish the sign-in in a visible Chrome window while authtui watches every hop, cookie and refusal:\n  authtui browser --social "+textsafe.Clean(l.social)+" --origin "+textsafe.URL(cfg.Origin.Value)+" --headed", report.Dim))
+		}
+	}
 	return exitOf(rep), nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -387,5 +388,31 @@ func TestCheckUnreachableDatabaseSaysSo(t *testing.T) {
 	if st.Status != "skip" || strings.Contains(st.Detail, "no database configured") ||
 		!strings.Contains(st.Detail, "configured (from --database-url) but unreachable") || !strings.Contains(st.Detail, "refused") {
 		t.Errorf("row lookup step %+v", st)
+	}
+}
+
+// A server with another basePath (/auth): without --base-path the
+// sign-in finds nothing at /api/auth and the finding says which flag to
+// pass; with it, the flow passes.
+func TestLoginBasePath(t *testing.T) {
+	srv := batest.Start(t, batest.Options{DatabaseURL: pgtest.DSN(t), ExtraEnv: []string{"FIXTURE_BASE_PATH=/auth"}})
+	body := strings.NewReader(`{"email":"base-path@example.com","password":"` + testPass + `","name":"t"}`)
+	req, _ := http.NewRequest("POST", srv.URL+"/auth/sign-up/email", body)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", srv.URL)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("sign-up at /auth: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	env := writeEnvFile(t, "auth.env", "BETTER_AUTH_SECRET", batest.FixtureSecret, "BETTER_AUTH_URL", srv.URL)
+	args := []string{"login", "--env-file", env, "--email", "base-path@example.com", "--password-env", "TEST_PW"}
+	r := runEnv(t, map[string]string{"TEST_PW": testPass}, args...)
+	if r.code != exitFound || !strings.Contains(r.stdout, "--base-path") {
+		t.Errorf("without --base-path: exit %d\n%s", r.code, r.stdout)
+	}
+	r = runEnv(t, map[string]string{"TEST_PW": testPass}, append(args, "--base-path", "auth/")...)
+	if r.code != exitOK {
+		t.Errorf("with --base-path auth/: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -72,8 +72,8 @@ Example:
 		Login: login.Options{
 			BaseURL: l.baseURL, Origin: l.origin, Email: l.email, APIURL: l.apiURL,
 			Timeout: d.timeout, CookiePrefix: l.cookiePrefix, ReplaySession: l.replay,
-			KeepSession: l.keepSession,
-			Social:      login.Social{Provider: l.social, Auto: l.providerAuto, CallbackURL: l.callbackURL},
+			KeepSession: l.keepSession, BasePath: l.normBasePath(),
+			Social: login.Social{Provider: l.social, Auto: l.providerAuto, CallbackURL: l.callbackURL},
 		},
 		Browser:  *bf.options(true),
 		TailFile: tailFile, TailCmd: tailCmd,
@@ -93,6 +93,7 @@ Example:
 	}
 	cfg.Declared = c.declared()
 	cfg.Login.JWTAudiences = c.jwtAudiences()
+	cfg.Login.Social.BaseURLs = c.otherEnvBaseURLs()
 	cfg.Login.MoreAPIs = c.moreAPIs(probe.Resolve(probe.Flags{APIURL: l.apiURL, Declared: cfg.Declared}, nil, nil))
 	if cfg.Login.CookiePrefix == "" {
 		cfg.Login.CookiePrefix = c.cookiePrefix()

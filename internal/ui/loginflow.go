@@ -417,7 +417,7 @@ func (p *loginPane) start(email, password, replay string) tea.Cmd {
 		cfg.BaseURL = probe.Setting{Value: p.siteURL(), From: "the env files"}
 	}
 	opts := check.Options{
-		Config: cfg, Email: email, Password: password, CookiePrefix: p.cfg.Login.CookiePrefix,
+		Config: cfg, Email: email, Password: password, CookiePrefix: p.cfg.Login.CookiePrefix, BasePath: p.cfg.Login.BasePath,
 		ReplaySession: replay, DB: p.db, Schema: p.schema, NoDatabase: p.db == nil,
 		KeepSession: p.cfg.Login.KeepSession, MoreAPIs: p.cfg.Login.MoreAPIs, JWTAudiences: p.cfg.Login.JWTAudiences,
 	}

@@ -35,6 +35,8 @@
 //                                   what FIXTURE_CROSS_SUBDOMAIN sets). better-call, better-auth's
 //                                   HTTP layer, still adds Secure to every SameSite=None cookie and
 //                                   to __Secure- names: "0" removes it only from the others
+//   FIXTURE_BASE_PATH            a path, e.g. /auth => basePath (default /api/auth); server.mjs
+//                                   routes that path to better-auth
 //   FIXTURE_PARTITIONED          "1" => advanced.defaultCookieAttributes.partitioned (better-call
 //                                   then adds Partitioned, and Secure, to every cookie: CHIPS)
 //   FIXTURE_CACHE_MAX_AGE        seconds (with FIXTURE_CACHE) => session.cookieCache.maxAge
@@ -155,6 +157,10 @@ export async function buildOptions(opts = {}) {
 	if (fixture.FIXTURE_BEARER) options.plugins.push(bearer());
 	if (fixture.FIXTURE_REQUIRE_EMAIL_VERIFICATION) options.emailAndPassword.requireEmailVerification = true;
 	if (fixture.FIXTURE_RATE_LIMIT !== undefined) options.rateLimit = { enabled: fixture.FIXTURE_RATE_LIMIT };
+	if (env.FIXTURE_BASE_PATH) {
+		if (!/^\/[A-Za-z0-9/_-]*[A-Za-z0-9_-]$/.test(env.FIXTURE_BASE_PATH)) throw invalid("FIXTURE_BASE_PATH", "a path like /auth", env.FIXTURE_BASE_PATH);
+		options.basePath = env.FIXTURE_BASE_PATH;
+	}
 	if (env.FIXTURE_PARTITIONED && env.FIXTURE_PARTITIONED !== "1") throw invalid("FIXTURE_PARTITIONED", '"1"', env.FIXTURE_PARTITIONED);
 	if (fixture.FIXTURE_SAMESITE !== undefined || fixture.FIXTURE_SECURE !== undefined || env.FIXTURE_PARTITIONED === "1") {
 		const attrs = { ...options.advanced.defaultCookieAttributes };

@@ -64,7 +64,8 @@ import { format } from "node:util";
 
 const started = performance.now();
 const env = process.env;
-const AUTH_BASE_PATH = "/api/auth";
+// FIXTURE_BASE_PATH (see auth.mjs): better-auth's basePath, routed here too.
+const AUTH_BASE_PATH = env.FIXTURE_BASE_PATH || "/api/auth";
 
 // ---- logging ------------------------------------------------------------------
 

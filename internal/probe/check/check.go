@@ -33,6 +33,8 @@ type Options struct {
 	Email, Password string
 	ReplaySession   string
 	CookiePrefix    string
+	// BasePath is BetterAuth's basePath (--base-path); default /api/auth.
+	BasePath string
 	// Social signs in through a social provider instead (login --social).
 	// Its BaseURLs are added to the sources' for the redirect_uri check
 	// (the project's other environments).
@@ -265,7 +267,7 @@ func Run(ctx context.Context, opts Options, events chan<- Event) *Report {
 		Store: st, JWTAudiences: opts.JWTAudiences,
 		BaseURL: cfg.BaseURL.Value, Origin: cfg.Origin.Value, Email: opts.Email, Password: opts.Password,
 		APIURL: cfg.APIURL.Value, Timeout: cfg.Timeout, Candidates: rep.Secrets.Candidates,
-		CookiePrefix: opts.CookiePrefix, DB: db, Schema: schema, ReplaySession: opts.ReplaySession,
+		CookiePrefix: opts.CookiePrefix, BasePath: opts.BasePath, DB: db, Schema: schema, ReplaySession: opts.ReplaySession,
 		KeepSession: opts.KeepSession, Client: opts.Client, MoreAPIs: opts.MoreAPIs, Social: opts.Social,
 	}
 	if lo.Social.Provider != "" {
@@ -362,7 +364,7 @@ func runBrowser(ctx context.Context, opts Options, rep *Report, emit func(Event)
 		origin = "" // the front end's URL decides
 	}
 	res, err := browser.Run(ctx, browser.Options{
-		Chrome: b.Chrome, Origin: origin, BaseURL: cfg.BaseURL.Value, Email: opts.Email, Password: opts.Password,
+		Chrome: b.Chrome, Origin: origin, BaseURL: cfg.BaseURL.Value, BasePath: opts.BasePath, Email: opts.Email, Password: opts.Password,
 		APIURL: cfg.APIURL.Value, Timeout: cfg.Timeout, FrontendURL: b.FrontendURL,
 		HostResolverRules: b.HostResolverRules, IgnoreCertErrors: b.IgnoreCertErrors,
 		Progress: func(e browser.Event) { emit(Event{Browser: &e}) },

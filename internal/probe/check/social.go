@@ -38,6 +38,12 @@ func socialRule(f *facts) (Verdict, bool) {
 		// The callback's findings carry the state step's evidence (the
 		// verification row) themselves.
 		v := verdictFrom(g, socialPrefix(id)+g.Message)
+		if f.browser != nil {
+			// Chrome saw the same cause: its own words are evidence too.
+			if b, ok := firstIn(f.browser.Findings, id); ok {
+				v.Evidence = append(v.Evidence, finding.Evidence{Step: "browser", Seen: b.Message})
+			}
+		}
 		if id == finding.OAuthStateCookieLost && g.Source == login.StepState {
 			v.TellApart = "Run with --provider-auto (a test provider) or finish the sign-in in a browser: the callback then answers state_mismatch if the cookie is indeed lost."
 		}

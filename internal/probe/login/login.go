@@ -91,6 +91,14 @@ type Options struct {
 	Client *http.Client // nil: a default client
 }
 
+// basePathNote says where authtui looked for BetterAuth's endpoints.
+func basePathNote(p string) string {
+	if p == "/api/auth" {
+		return "authtui asked under /api/auth, BetterAuth's default; a server with another basePath needs --base-path"
+	}
+	return "authtui asked under " + p + ", from --base-path"
+}
+
 // Step names, stable for JSON consumers.
 const (
 	StepOK          = "ok"
@@ -510,8 +518,8 @@ func (r *run) stepOK() bool {
 	}
 	if resp.status != http.StatusOK || json.Unmarshal(resp.body, &ok) != nil || !ok.OK {
 		f := finding.New(finding.ServerNotBetterAuth, StepOK,
-			"GET %s answered %s, not BetterAuth's 200 {\"ok\":true}: wrong base URL or basePath (BetterAuth mounts at %s by default).",
-			r.url("/ok"), Describe(resp.status, resp.header, resp.body), r.opts.BasePath)
+			"GET %s answered %s, not BetterAuth's 200 {\"ok\":true}: wrong base URL or basePath (%s).",
+			r.url("/ok"), Describe(resp.status, resp.header, resp.body), basePathNote(r.opts.BasePath))
 		r.end(StepOK, title, t, StatusFail, resp, f.Message, f)
 		return false
 	}
@@ -640,11 +648,11 @@ func (r *run) signInFinding(resp *response, seen string) finding.Finding {
 			endpoint, seen, server, hint)
 	case st == http.StatusNotFound:
 		return finding.New(finding.LoginUnexpectedStatus, StepSignIn,
-			"%s answered %s%s: nothing serves email/password sign-in there. The basePath is wrong (--base-path; BetterAuth answers 404 with an empty body for a path it does not have), or a proxy forwards only some of %s. (With emailAndPassword disabled BetterAuth answers 400 EMAIL_PASSWORD_DISABLED instead.)",
+			"%s answered %s%s: nothing serves email/password sign-in there. The basePath is wrong (pass the server's with --base-path; BetterAuth answers 404 with an empty body for a path it does not have), or a proxy forwards only some of %s. (With emailAndPassword disabled BetterAuth answers 400 EMAIL_PASSWORD_DISABLED instead.)",
 			endpoint, seen, server, r.opts.BasePath)
 	case st == http.StatusMethodNotAllowed:
 		return finding.New(finding.LoginUnexpectedStatus, StepSignIn,
-			"%s answered %s%s: something there does not take POST. BetterAuth answers 404, not 405, for a method or path it does not serve, so this is another app or a proxy route: the basePath is wrong (--base-path), or email/password sign-in is not mounted at this URL.",
+			"%s answered %s%s: something there does not take POST. BetterAuth answers 404, not 405, for a method or path it does not serve, so this is another app or a proxy route: the basePath is wrong (pass the server's with --base-path), or email/password sign-in is not mounted at this URL.",
 			endpoint, seen, server)
 	case st == http.StatusTooManyRequests:
 		who := "a proxy's or the platform's rate limiter (no BetterAuth X-Retry-After header)"

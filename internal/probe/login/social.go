@@ -118,6 +118,7 @@ type socialRun struct {
 	stateSigners []string     // labels of the sources whose secret signed it
 	stateSigned  bool         // a <state>.<signature> cookie (database strategy)
 	lossWhy      string       // why the state cookie cannot come back, from its attributes
+	notStored    bool         // a browser would not have stored it at all (a cross-site fetch's answer)
 	lossFix      string       // what to change for it to come back
 
 	rowChecked, rowFound bool
@@ -476,8 +477,17 @@ func joinAnd(labels []string) string {
 // stateLoss says why a browser would not send the state cookie ck, set
 // by host setter while the sign-in started, with the provider's redirect
 // to the callback cb; nil when it would.
-func stateLoss(ck *http.Cookie, setter string, provider, cb *url.URL) []string {
+func stateLoss(ck *http.Cookie, setter string, provider, cb, origin, base *url.URL) []string {
 	var lost []string
+	// The client starts the sign-in with fetch from the front end's page:
+	// on a cross-site fetch's answer, Chrome stores no Lax or Strict
+	// cookie (SameSiteLax: authtui's browser probe saw it refuse this
+	// very cookie).
+	if origin != nil && base != nil && ck.SameSite != http.SameSiteNoneMode {
+		if cross, why := crossSite(origin, base); cross {
+			lost = append(lost, fmt.Sprintf("it is SameSite=%s and is set on the answer to a fetch from the front end's page on %s, another site than %s (%s): browsers do not store it", sameSiteOf(ck), origin.Host, base.Host, why))
+		}
+	}
 	if !domainMatch(setter, ck.Domain, cb.Hostname()) {
 		scope := setter + " only (no Domain attribute)"
 		if ck.Domain != "" {
@@ -535,6 +545,9 @@ func (s *socialRun) withheld(cb *url.URL) bool {
 	if ck == nil {
 		return false
 	}
+	if s.notStored {
+		return true // as a browser: it never kept the cookie
+	}
 	if ck.SameSite == http.SameSiteNoneMode && !ck.Secure {
 		return true
 	}
@@ -569,7 +582,14 @@ func (r *run) stepState() bool {
 		cb = r.base
 	}
 	setter := r.base.Hostname()
-	lost := stateLoss(ck, setter, s.authURL, cb)
+	var origin *url.URL
+	if r.opts.Origin != "" {
+		origin, _ = url.Parse(r.opts.Origin)
+	}
+	lost := stateLoss(ck, setter, s.authURL, cb, origin, r.base)
+	if origin != nil && ck.SameSite != http.SameSiteNoneMode {
+		s.notStored, _ = crossSite(origin, r.base)
+	}
 	var fs finding.List
 	parts := []string{ck.Name + " (" + cookieAttrs(ck) + ") reaches the callback on " + cb.Host}
 	if len(lost) > 0 {

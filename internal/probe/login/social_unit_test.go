@@ -30,14 +30,14 @@ func TestSocialStateLoss(t *testing.T) {
 		{"path", http.Cookie{Path: "/app"}, "auth.example.com", "https://auth.example.com/api/auth/callback/google", "Path=/app"},
 	}
 	for _, c := range cases {
-		got := strings.Join(stateLoss(&c.ck, c.setter, idp, u(c.cb)), "; ")
+		got := strings.Join(stateLoss(&c.ck, c.setter, idp, u(c.cb), nil, nil), "; ")
 		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
 		}
 	}
 	// Strict on a same-site provider (ports do not count) comes back.
 	ck := http.Cookie{Path: "/", SameSite: http.SameSiteStrictMode}
-	if got := stateLoss(&ck, "127.0.0.1", u("http://127.0.0.1:5556/oidc/authorize"), u("http://127.0.0.1:3000/api/auth/callback/x")); got != nil {
+	if got := stateLoss(&ck, "127.0.0.1", u("http://127.0.0.1:5556/oidc/authorize"), u("http://127.0.0.1:3000/api/auth/callback/x"), u("http://127.0.0.1:3000"), u("http://127.0.0.1:3000")); got != nil {
 		t.Errorf("strict, same site: %q", got)
 	}
 }
