@@ -31,6 +31,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/oauth2-proxy/mockoidc"
 )
@@ -63,6 +64,10 @@ type Provider struct {
 	allowed []string
 	deny    string
 	email   string
+	// person: /authorize shows a sign-in page first; personAfter > 0: the
+	// page signs in by itself after that long, as a person would.
+	person      bool
+	personAfter time.Duration
 
 	// Authorizations counts the requests /authorize received, Refused the
 	// ones it refused for their redirect_uri, Tokens the token requests.
@@ -152,6 +157,16 @@ func (p *Provider) Stop() {
 	p.stopOnce.Do(func() { _ = p.m.Server.Close() })
 }
 
+// RequirePerson makes /authorize show a sign-in page, as a real provider
+// does, instead of signing in at once; with after > 0 the page signs in by
+// itself after that long (a person at a visible window), else it waits
+// for ever.
+func (p *Provider) RequirePerson(after time.Duration) {
+	p.mu.Lock()
+	p.person, p.personAfter = true, after
+	p.mu.Unlock()
+}
+
 // middleware runs before mockoidc's handlers: the redirect_uri check,
 // the denial and the chosen user at /authorize.
 func (p *Provider) middleware(next http.Handler) http.Handler {
@@ -167,7 +182,12 @@ func (p *Provider) middleware(next http.Handler) http.Handler {
 			}
 			p.mu.Lock()
 			allowed, deny, email := slices.Clone(p.allowed), p.deny, p.email
+			person, after := p.person, p.personAfter
 			p.mu.Unlock()
+			if person && r.Form.Get("authtui_signed_in") != "1" {
+				signInPage(w, r, after)
+				return
+			}
 			redirectURI := r.Form.Get("redirect_uri")
 			if len(allowed) > 0 && !slices.Contains(allowed, redirectURI) {
 				p.Refused.Add(1)
@@ -199,6 +219,21 @@ func user(email string) *mockoidc.MockUser {
 	sum := sha256.Sum256([]byte(strings.ToLower(email)))
 	name, _, _ := strings.Cut(email, "@")
 	return &mockoidc.MockUser{Subject: hex.EncodeToString(sum[:8]), Email: email, EmailVerified: true, PreferredUsername: name}
+}
+
+// signInPage is the provider's page for a person: a button that goes on
+// with the same request, pressed by the page itself after after (> 0).
+func signInPage(w http.ResponseWriter, r *http.Request, after time.Duration) {
+	q := r.URL.Query()
+	q.Set("authtui_signed_in", "1")
+	next := r.URL.Path + "?" + q.Encode()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	auto := ""
+	if after > 0 {
+		auto = fmt.Sprintf("<script>setTimeout(() => { location.href = %q }, %d)</script>", next, after.Milliseconds())
+	}
+	fmt.Fprintf(w, "<!doctype html><title>Sign in</title><h1>Sign in to the test provider</h1><a id=go href=\"%s\">Continue</a>%s\n", html.EscapeString(next), auto)
 }
 
 // refuseRedirectURI answers like Google's "Error 400: redirect_uri_mismatch"

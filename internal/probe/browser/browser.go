@@ -168,6 +168,9 @@ type Pass struct {
 	// redirected with.
 	Landed        string `json:"landed,omitempty"`
 	CallbackError string `json:"callback_error,omitempty"`
+	// AtProvider: the window never came back from the provider (its page
+	// wants a person, or it refused).
+	AtProvider bool `json:"at_provider,omitempty"`
 }
 
 // Result is a whole run.

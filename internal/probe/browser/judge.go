@@ -319,12 +319,17 @@ func judgeSocial(res *Result, add func(finding.ID, string, string, ...any)) {
 			}
 		}
 		if p.Landed != "" && p.CallbackError == "" && !p.Session {
-			for i := len(p.Requests) - 1; i >= 0; i-- {
-				q := p.Requests[i]
-				if q.Step == "provider" && q.Status >= 400 {
-					add(finding.OAuthProviderRefused, "browser", "the provider answered %d at %s and did not send Chrome back: it refused the authorization request. The usual cause is a redirect_uri it has not registered (redirect_uri_mismatch): register the auth service's <base URL>/api/auth/callback/%s exactly, or fix BETTER_AUTH_URL (or the provider's redirectURI) to the registered one.", q.Status, q.URL, res.Social)
+			var last *Request
+			for i := range p.Requests {
+				if p.Requests[i].Step == "provider" {
+					last = &p.Requests[i]
 				}
-				break
+			}
+			switch {
+			case last != nil && last.Status >= 400:
+				add(finding.OAuthProviderRefused, "browser", "the provider answered %d at %s and did not send Chrome back: it refused the authorization request. The usual cause is a redirect_uri it has not registered (redirect_uri_mismatch): register the auth service's <base URL>/api/auth/callback/%s exactly, or fix BETTER_AUTH_URL (or the provider's redirectURI) to the registered one.", last.Status, last.URL, res.Social)
+			case p.AtProvider:
+				add(finding.BrowserRunFailed, "provider", "Chrome stopped at the provider's page %s: it waits for a person to sign in. Run with --headed to sign in in a visible window (it needs a display), or use a test provider that signs in by itself; nothing past the provider was judged.", p.Landed)
 			}
 		}
 		code := p.CallbackError

@@ -46,18 +46,32 @@ func socialFlow(ctx context.Context, o Options, p *Pass) (pageOut, error) {
 		}
 		return out, err
 	}
-	if o.Social.Headed {
-		// A person signs in at the provider: wait until the window is back
-		// on the auth service or the front end.
-		wait, cancel := context.WithTimeout(ctx, o.Social.Wait)
-		for atProvider(loc, o) && wait.Err() == nil {
-			time.Sleep(300 * time.Millisecond)
+	// The provider may show a page first (a person signs in, a consent
+	// screen goes on by itself): wait until the window is back on the
+	// auth service or the front end. A person at a visible window gets
+	// Wait; a headless run the step timeout.
+	if atProvider(loc, o) {
+		limit := o.Timeout
+		if o.Social.Headed {
+			limit = o.Social.Wait
+		}
+		wait, cancel := context.WithTimeout(ctx, limit)
+		for atProvider(loc, o) && wait.Err() == nil && !errorPage(wait) {
+			time.Sleep(200 * time.Millisecond)
 			if l, err := location(wait); err == nil {
 				loc = l
 			}
 		}
 		cancel()
+		if !atProvider(loc, o) {
+			// The landing page's load, then where it is.
+			chromedp.Do(ctx, chromedp.WaitReady("body"))
+			if l, err := location(ctx); err == nil {
+				loc = l
+			}
+		}
 	}
+	p.AtProvider = atProvider(loc, o)
 	p.Landed, p.CallbackError = landed(loc)
 	if p.CallbackError != "" || !strings.HasPrefix(loc, o.Social.CallbackURL) {
 		return out, nil
@@ -71,6 +85,13 @@ func socialFlow(ctx context.Context, o Options, p *Pass) (pageOut, error) {
 	return s, err
 }
 
+// errorPage says whether the provider's page is an error page: its
+// answer was 4xx or 5xx (it will not go on by itself).
+func errorPage(ctx context.Context) bool {
+	st, err := chromedp.Run(ctx, chromedp.Evaluate[int]("(performance.getEntriesByType('navigation')[0] || {}).responseStatus || 0"))
+	return err == nil && st >= 400
+}
+
 func location(ctx context.Context) (string, error) {
 	return chromedp.Run(ctx, chromedp.Evaluate[string]("location.href"))
 }
@@ -78,12 +99,18 @@ func location(ctx context.Context) (string, error) {
 // atProvider says whether the window is still away from the auth
 // service and the front end.
 func atProvider(loc string, o Options) bool {
+	if strings.HasPrefix(loc, "chrome-error:") {
+		return false // the navigation failed: its hop says why
+	}
 	return !strings.HasPrefix(loc, strings.TrimRight(o.BaseURL, "/")) && !strings.HasPrefix(loc, strings.TrimRight(o.Origin, "/"))
 }
 
 // landed is where the navigation ended, without its query (codes and
 // states stay out of every output) but with the error code it carries.
 func landed(loc string) (shown, code string) {
+	if strings.HasPrefix(loc, "chrome-error:") {
+		return "Chrome's error page (the navigation failed)", ""
+	}
 	u, err := url.Parse(loc)
 	if err != nil {
 		return textsafe.URL(loc), ""

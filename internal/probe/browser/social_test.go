@@ -1,9 +1,11 @@
 package browser
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authtui/authtui/internal/batest"
 	"github.com/authtui/authtui/internal/oidctest"
@@ -113,4 +115,41 @@ func dump(res *Result) string {
 		fmt.Fprintf(&b, "finding %s: %s\n", f.ID, f.Message)
 	}
 	return b.String()
+}
+
+// A provider that shows a sign-in page first: the run waits while the
+// window is at the provider, so a person (here the page itself, after
+// 1.5 s) can sign in; a page nobody signs in at is said, not judged.
+func TestBrowserSocialPersonAtProvider(t *testing.T) {
+	chrome(t)
+	dsn := pgtest.DSN(t)
+	p := oidctest.Start(t, oidctest.Options{Email: "social-person@example.com"})
+	srv := batest.Start(t, batest.Options{DatabaseURL: dsn, ExtraEnv: p.Env()})
+	social := &Social{Provider: socialProvider}
+
+	p.RequirePerson(1500 * time.Millisecond)
+	res := run(t, Options{Origin: srv.URL, BaseURL: srv.URL, Social: social})
+	if !res.Passes[0].Session || len(res.Findings) != 0 {
+		t.Fatalf("a person signs in after 1.5 s: %s", dump(res))
+	}
+
+	p.RequirePerson(0) // nobody comes
+	res = run2(t, Options{Origin: srv.URL, BaseURL: srv.URL, Social: social, Timeout: 2 * time.Second})
+	f, ok := firstOf(res, finding.BrowserRunFailed)
+	if !ok || !res.Passes[0].AtProvider || !strings.Contains(f.Message, "--headed") || res.Findings.Has(finding.OAuthProviderRefused) {
+		t.Fatalf("nobody at the provider: %s", dump(res))
+	}
+}
+
+// run2 is run without its check that no pass failed.
+func run2(t *testing.T, o Options) *Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	o.Email, o.Password = "web@example.com", password
+	res, err := Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
