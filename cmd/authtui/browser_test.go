@@ -39,6 +39,30 @@ func TestBrowserCommand(t *testing.T) {
 	if strings.Contains(r.stdout, testPass) {
 		t.Fatal("the password in the output")
 	}
+	// --json: one line per pass event (start, end), then the summary.
+	r = runEnv(t, map[string]string{"TEST_PW": testPass}, append([]string{"browser", "--env-file", env, "--origin", front, "--json"}, creds()...)...)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	var phases []string
+	for _, l := range lines[:len(lines)-1] {
+		var e browser.Event
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("an event line: %v\n%s", err, l)
+		}
+		phases = append(phases, e.Phase)
+	}
+	var sum struct {
+		Summary  bool            `json:"summary"`
+		Browser  *browser.Result `json:"browser"`
+		Findings finding.List    `json:"findings"`
+		Verdict  check.Verdict   `json:"verdict"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil || !sum.Summary || sum.Browser == nil ||
+		strings.Join(phases, ",") != "start,end,start,end" || sum.Verdict.ID != finding.BrowserCookieRefused || r.code != exitFound {
+		t.Errorf("--json: exit %d, phases %v, %v\n%s", r.code, phases, err, r.stdout)
+	}
+	if strings.Contains(r.stdout, testPass) {
+		t.Fatal("the password in the JSON")
+	}
 	r = runEnv(t, map[string]string{"TEST_PW": testPass}, append([]string{"browser", "--env-file", env, "--origin", front, "--chrome", "/nonexistent/chrome"}, creds()...)...)
 	if r.code != exitUsage || !strings.Contains(r.stderr, "no Chrome or Chromium found") {
 		t.Errorf("no browser: exit %d %s", r.code, r.stderr)

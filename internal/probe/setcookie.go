@@ -194,8 +194,11 @@ func checkDomain(fs *finding.List, name, domain string, base *url.URL) {
 	}
 }
 
-// crossSite applies the browser's schemeful same-site rule: two URLs are
-// same-site when scheme and registrable domain (public suffix list) match.
+// CrossSite applies the browser's schemeful same-site rule: two URLs are
+// same-site when scheme and registrable domain (public suffix list)
+// match; ports never count. why says how they differ.
+func CrossSite(a, b *url.URL) (cross bool, why string) { return crossSite(a, b) }
+
 func crossSite(a, b *url.URL) (bool, string) {
 	if !strings.EqualFold(a.Scheme, b.Scheme) {
 		return true, fmt.Sprintf("%s vs %s", a.Scheme, b.Scheme)

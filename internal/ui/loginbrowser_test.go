@@ -58,5 +58,8 @@ func TestLoginPaneBrowser(t *testing.T) {
 	if v.ID != finding.BrowserCookieRefused {
 		t.Errorf("verdict %s: %s", v.ID, v.Message)
 	}
+	if !p.Findings().Has(finding.BrowserCookieRefused) {
+		t.Errorf("Chrome's findings not in the pane's list: %v", p.Findings())
+	}
 	lfNoPassword(t, p, lfPassword)
 }

@@ -167,8 +167,13 @@ func (p *loginPane) Findings() finding.List {
 	if p.result == nil || p.result.Cancelled {
 		return nil
 	}
-	// One cause seen with the cookie and the bearer token is one finding.
-	return check.Merge(p.result.Findings)
+	// One cause seen with the cookie and the bearer token is one finding;
+	// Chrome's (b) join them.
+	fs := append(finding.List{}, p.result.Findings...)
+	if p.browserRes != nil {
+		fs = append(fs, p.browserRes.Findings...)
+	}
+	return check.Merge(fs)
 }
 
 // Selection is the diagnosis verdict: what to paste into an issue.

@@ -618,7 +618,7 @@ func browserRule(f *facts) (Verdict, bool) {
 			if !ok {
 				continue
 			}
-			lead := "Every check from authtui passed, but in Chrome, on a page on " + b.Origin + ", the front end gets no session: "
+			lead := "get-session accepts the session when authtui asks, but in Chrome, on a page on " + b.Origin + ", the front end gets none: "
 			if b.Social != "" && f.accepted(login.StepCallback) {
 				lead = "authtui's own social sign-in got through, but Chrome's does not (the browser wins): "
 			} else if !f.ran || !f.accepted(login.StepGetCookie) {
@@ -639,7 +639,11 @@ func browserRule(f *facts) (Verdict, bool) {
 		if !ok {
 			continue
 		}
-		v := verdictFrom(g, "Every check from authtui passed, but a browser on "+orUnknown(f.cfg.Origin.Value)+" would not keep or send the session cookie, so the front end sees null: "+g.Message)
+		lead := "A browser on " + orUnknown(f.cfg.Origin.Value) + " would not keep or send the session cookie, so the front end sees null: "
+		if f.ran && f.accepted(login.StepGetCookie) {
+			lead = "get-session accepts the session when authtui asks, but a browser on " + orUnknown(f.cfg.Origin.Value) + " would not keep or send the session cookie, so the front end sees null: "
+		}
+		v := verdictFrom(g, lead+g.Message)
 		if id == finding.SetCookieCrossSite {
 			v.Alternatives = []Alternative{{finding.SetCookieThirdParty, "with SameSite=None, browsers that block third-party cookies still drop it"}}
 			v.TellApart = "Serve the front end and the auth service from one site (auth.example.com and app.example.com share example.com), or use SameSite=None; Secure and test in each browser."

@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"slices"
 	"strings"
-
-	"golang.org/x/net/publicsuffix"
 
 	"github.com/authtui/authtui/internal/probe"
 	"github.com/authtui/authtui/internal/probe/finding"
@@ -484,7 +481,7 @@ func stateLoss(ck *http.Cookie, setter string, provider, cb, origin, base *url.U
 	// cookie (SameSiteLax: authtui's browser probe saw it refuse this
 	// very cookie).
 	if origin != nil && base != nil && ck.SameSite != http.SameSiteNoneMode {
-		if cross, why := crossSite(origin, base); cross {
+		if cross, why := probe.CrossSite(origin, base); cross {
 			lost = append(lost, fmt.Sprintf("it is SameSite=%s and is set on the answer to a fetch from the front end's page on %s, another site than %s (%s): browsers do not store it", sameSiteOf(ck), origin.Host, base.Host, why))
 		}
 	}
@@ -499,7 +496,7 @@ func stateLoss(ck *http.Cookie, setter string, provider, cb, origin, base *url.U
 		lost = append(lost, "the cookie is Secure and the callback is plain http, where browsers do not send Secure cookies")
 	}
 	if ck.SameSite == http.SameSiteStrictMode && provider != nil {
-		if cross, why := crossSite(provider, cb); cross {
+		if cross, why := probe.CrossSite(provider, cb); cross {
 			lost = append(lost, "the cookie is SameSite=Strict, and the provider's redirect back is a cross-site navigation ("+why+"), which carries no Strict cookie")
 		}
 	}
@@ -510,29 +507,6 @@ func stateLoss(ck *http.Cookie, setter string, provider, cb, origin, base *url.U
 		lost = append(lost, fmt.Sprintf("the cookie's Path=%s does not cover the callback path %s", p, cb.Path))
 	}
 	return lost
-}
-
-// crossSite applies the browser's schemeful same-site rule: same scheme
-// and registrable domain (public suffix list); ports do not count.
-func crossSite(a, b *url.URL) (bool, string) {
-	if !strings.EqualFold(a.Scheme, b.Scheme) {
-		return true, a.Scheme + " vs " + b.Scheme
-	}
-	if sa, sb := siteOf(a.Hostname()), siteOf(b.Hostname()); sa != sb {
-		return true, "sites " + sa + " and " + sb
-	}
-	return false, ""
-}
-
-func siteOf(host string) string {
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	if net.ParseIP(host) != nil || host == "localhost" {
-		return host
-	}
-	if s, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {
-		return s
-	}
-	return host
 }
 
 // withheld reports whether a browser would hold back the state cookie
@@ -551,7 +525,7 @@ func (s *socialRun) withheld(cb *url.URL) bool {
 	if ck.SameSite == http.SameSiteNoneMode && !ck.Secure {
 		return true
 	}
-	cross, _ := crossSite(s.authURL, cb)
+	cross, _ := probe.CrossSite(s.authURL, cb)
 	return ck.SameSite == http.SameSiteStrictMode && cross
 }
 
@@ -588,7 +562,7 @@ func (r *run) stepState() bool {
 	}
 	lost := stateLoss(ck, setter, s.authURL, cb, origin, r.base)
 	if origin != nil && ck.SameSite != http.SameSiteNoneMode {
-		s.notStored, _ = crossSite(origin, r.base)
+		s.notStored, _ = probe.CrossSite(origin, r.base)
 	}
 	var fs finding.List
 	parts := []string{ck.Name + " (" + cookieAttrs(ck) + ") reaches the callback on " + cb.Host}
