@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/authtui/authtui/internal/probe/finding"
@@ -45,9 +46,13 @@ func Finding(f finding.Finding) []Line {
 		// One cause seen several times (cookie and bearer): say where.
 		var at []string
 		for _, e := range f.Evidence {
-			at = append(at, e.Step)
+			if !slices.Contains(at, e.Step) { // each step once
+				at = append(at, e.Step)
+			}
 		}
-		out = append(out, Line{Indent: 1, Prose: true, Spans: []Span{S("seen at: "+Safe(strings.Join(at, ", "), 300), Dim)}})
+		if len(at) > 1 {
+			out = append(out, Line{Indent: 1, Prose: true, Spans: []Span{S("seen at: "+Safe(strings.Join(at, ", "), 300), Dim)}})
+		}
 	}
 	return out
 }

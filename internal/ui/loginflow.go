@@ -150,9 +150,7 @@ func (p *loginPane) Keys() []key.Binding {
 func (p *loginPane) bindings() loginKeys {
 	k := p.keys
 	k.Run.SetEnabled(!p.running)
-	// The browser signs in with email and password (a social sign-in in
-	// Chrome is not there yet).
-	k.Browser.SetEnabled(!p.running && p.chrome != "" && p.cfg.Login.Social.Provider == "")
+	k.Browser.SetEnabled(!p.running && p.chrome != "")
 	k.Replay.SetEnabled(!p.running && p.dbReady())
 	k.Cancel.SetEnabled(p.running && p.cancel != nil)
 	// While a run is on, the view follows it: scrolling waits.
