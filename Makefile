@@ -53,6 +53,8 @@ fuzz:
 		$(GO) test ./internal/probe -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
 	$(GO) test ./internal/probe/textsafe -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/probe/login -run '^$$' -fuzz '^FuzzRedactQuery$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/probe/browser -run '^$$' -fuzz '^FuzzLanded$$' -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test ./internal/probe -run '^$$' -bench . -benchmem

@@ -154,13 +154,20 @@ func redactQuery(raw string) string {
 	var parts []string
 	for _, k := range keys {
 		v := q.Get(k)
-		switch k {
+		// A key is read by its last part: a URL pasted into a parameter
+		// makes keys like "…/callback?code".
+		name := k[strings.LastIndexAny(k, "?&/")+1:]
+		switch name {
 		case "code", "state", "nonce", "code_challenge", "code_verifier", "id_token", "access_token", "refresh_token", "client_secret", "token", "device_id", "user":
 			v = cut(v)
 		case "redirect_uri", "callbackURL", "post_logout_redirect_uri":
 			v = textsafe.URL(v)
 		default:
-			v = textsafe.Truncate(v, 80)
+			if opaque(v) {
+				v = cut(v) // an unknown parameter that looks like a token
+			} else {
+				v = textsafe.Truncate(v, 80)
+			}
 		}
 		parts = append(parts, textsafe.Truncate(k, 40)+"="+v)
 	}
@@ -191,6 +198,20 @@ func safeResp(resp *response) *response {
 }
 
 // cut shows the first 4 characters of a state, code or nonce.
+// opaque says whether v looks like a code or token: 16 or more
+// characters of the base64url alphabet (hex included).
+func opaque(v string) bool {
+	if len(v) < 16 {
+		return false
+	}
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~') {
+			return false
+		}
+	}
+	return true
+}
+
 func cut(v string) string {
 	if len(v) <= 4 {
 		return "…"

@@ -99,7 +99,14 @@ func TokenPrefix(token string) string {
 // is only cleaned and redacted.
 func URL(s string) string {
 	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || u.Host == "" {
+	if err != nil {
+		// Unparsable: its query may still hold a code or a token.
+		if i := strings.IndexAny(s, "?#"); i >= 0 {
+			return Safe(s[:i]) + "?…"
+		}
+		return Safe(s)
+	}
+	if u.Host == "" {
 		return Safe(s)
 	}
 	u.User = nil
