@@ -405,7 +405,7 @@ func unreachable(cfg probe.Config, h *database.Health) string {
 
 // finish merges repeated findings, decides the verdict and the health.
 func finish(rep *Report) {
-	rep.Findings = Merge(ruledOut(rep.Findings, rep.Browser))
+	rep.Findings = Merge(ruledOut(rep.Findings, rep.Browser, rep.Config.Origin.Value))
 	rep.Verdict = decide(rep)
 	failed := rep.Login != nil && rep.Login.Failed()
 	rep.Healthy = rep.Verdict.Healthy && !rep.Findings.HasError() && !failed
@@ -432,9 +432,9 @@ var predictedLoss = []finding.ID{finding.SetCookieSameSiteNoneInsecure, finding.
 // browser-analysis-disagrees finding names the disagreement), and so
 // does a SameSite=None third-party warning when Chrome kept the session
 // with third-party cookies blocked.
-func ruledOut(fs finding.List, br *browser.Result) finding.List {
-	if br == nil {
-		return fs
+func ruledOut(fs finding.List, br *browser.Result, origin string) finding.List {
+	if br == nil || !strings.EqualFold(strings.TrimRight(br.Origin, "/"), strings.TrimRight(origin, "/")) {
+		return fs // Chrome ran on another origin than the predictions were for
 	}
 	var allowed, blocked bool
 	lost := map[string]bool{} // cookies Chrome did refuse or withhold

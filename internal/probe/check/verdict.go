@@ -630,8 +630,8 @@ func browserRule(f *facts) (Verdict, bool) {
 			v := verdictFrom(g, lead+g.Message)
 			return v, true
 		}
-		if sessionIn(b, false) {
-			return Verdict{}, false // Chrome kept and sent it: no prediction stands
+		if sessionIn(b, false) && strings.EqualFold(strings.TrimRight(b.Origin, "/"), strings.TrimRight(f.cfg.Origin.Value, "/")) {
+			return Verdict{}, false // Chrome kept and sent it from that origin: no prediction stands
 		}
 	}
 	for _, id := range predictedLoss {

@@ -162,6 +162,9 @@ func redactQuery(raw string) string {
 			v = cut(v)
 		case "redirect_uri", "callbackURL", "post_logout_redirect_uri":
 			v = textsafe.URL(v)
+		case "client_id", "response_type", "response_mode", "scope", "code_challenge_method", "prompt", "error", "error_description", "iss":
+			// Public, and what a misconfiguration is read from.
+			v = textsafe.Truncate(v, 80)
 		default:
 			if opaque(v) {
 				v = cut(v) // an unknown parameter that looks like a token

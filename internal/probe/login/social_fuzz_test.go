@@ -32,3 +32,12 @@ func FuzzRedactQuery(f *testing.F) {
 		_ = out
 	})
 }
+
+// The public parameters stay readable: a long client_id (Google's are)
+// is what a redirect_uri_mismatch is read against.
+func TestRedactQueryKeepsPublicParameters(t *testing.T) {
+	got := redactQuery("https://accounts.example.com/o/oauth2/auth?client_id=123456789012-abcdefghijklmnop.apps.example.com&scope=openid&state=AbCdEfGhIjKlMnOpQrStUvWxYz012345")
+	if !strings.Contains(got, "client_id=123456789012-abcdefghijklmnop.apps.example.com") || strings.Contains(got, "AbCdEfGhIjKlMnOp") {
+		t.Errorf("%s", got)
+	}
+}
