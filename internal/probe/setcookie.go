@@ -55,6 +55,12 @@ func parseHTTPURL(s string) *url.URL {
 	return u
 }
 
+// LossFindings are the findings of AnalyzeSetCookie that predict a
+// browser drops the cookie or does not send it to the front end (the
+// browser probe and the verdict compare them with what Chrome did).
+var LossFindings = []finding.ID{finding.SetCookieSameSiteNoneInsecure, finding.SetCookieSecureOverHTTP,
+	finding.SetCookieCrossSite, finding.SetCookieDomainInvalid, finding.SetCookiePrefixInvalid}
+
 // AnalyzeSetCookie checks one Set-Cookie line. kind is the cookie's
 // BetterAuth kind, which decides whether an expiry means "cleared".
 func AnalyzeSetCookie(item InputItem, kind string, site SiteContext, now time.Time) (SetCookieReport, finding.List) {

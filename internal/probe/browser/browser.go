@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -127,6 +128,7 @@ type Request struct {
 	Predicted []Prediction `json:"predicted,omitempty"`
 
 	lines []string // the Set-Cookie lines, until predicted; never output
+	raw   string   // the URL as requested, for the analysis; never output
 }
 
 // Prediction is authtui's Set-Cookie analysis of one line Chrome saw:
@@ -430,10 +432,8 @@ type recorder struct {
 }
 
 type chain struct {
-	hops                []*Request
-	urls                []string // the raw URLs, for the analysis
-	sent, reqX, respX   int
-	document, preflight bool
+	hops              []*Request
+	sent, reqX, respX int // requestWillBeSent, and each ExtraInfo kind, seen so far
 }
 
 func newRecorder(o Options) *recorder {
@@ -446,7 +446,6 @@ func (r *recorder) hop(c *chain, n int) *Request {
 	for len(c.hops) <= n {
 		q := &Request{}
 		c.hops = append(c.hops, q)
-		c.urls = append(c.urls, "")
 		r.order = append(r.order, q)
 	}
 	return c.hops[n]
@@ -474,14 +473,12 @@ func (r *recorder) event(ev any) {
 			return // the page itself: only the social flow navigates
 		}
 		c := r.chainOf(e.RequestID)
-		c.document = doc
 		if e.RedirectResponse != nil && c.sent > 0 {
 			r.hop(c, c.sent-1).Status = int(e.RedirectResponse.Status)
 		}
 		q := r.hop(c, c.sent)
-		c.urls[c.sent] = e.Request.URL
 		c.sent++
-		q.URL = textsafe.URL(e.Request.URL)
+		q.URL, q.raw = textsafe.URL(e.Request.URL), e.Request.URL
 		q.Step = r.step(e.Request.URL, doc)
 		if e.Request.Method == "OPTIONS" && q.Step != "other" {
 			q.Step = "preflight " + q.Step // CORS asks first; a row of its own
@@ -595,19 +592,13 @@ func (r *recorder) step(raw string, doc bool) string {
 func (r *recorder) requests() []Request {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	urls := map[*Request]string{}
-	for _, c := range r.ids {
-		for i, q := range c.hops {
-			urls[q] = c.urls[i]
-		}
-	}
 	var out []Request
 	for _, q := range r.order {
 		if q.URL == "" || q.Step == "other" {
 			continue
 		}
-		q.Predicted = predict(q.lines, urls[q], r.o.Origin)
-		q.lines = nil
+		q.Predicted = predict(q.lines, q.raw, r.o.Origin)
+		q.lines, q.raw = nil, ""
 		out = append(out, *q)
 	}
 	return out
@@ -629,7 +620,7 @@ func predict(lines []string, reqURL, origin string) []Prediction {
 				switch {
 				case f.ID == finding.SetCookieThirdParty:
 					pr.ThirdParty = true
-				case f.Severity == finding.Error:
+				case slices.Contains(probe.LossFindings, f.ID):
 					pr.Lost = append(pr.Lost, f.ID)
 				}
 			}

@@ -422,11 +422,6 @@ func finish(rep *Report) {
 
 }
 
-// predictedLoss are the Set-Cookie findings that predict a browser on the
-// front end's origin drops the session cookie or does not send it.
-var predictedLoss = []finding.ID{finding.SetCookieSameSiteNoneInsecure, finding.SetCookieSecureOverHTTP,
-	finding.SetCookieCrossSite, finding.SetCookieDomainInvalid, finding.SetCookiePrefixInvalid}
-
 // ruledOut drops the predictions a real browser contradicted: Chrome, on
 // the same origin, kept and sent the session (the browser wins; its
 // browser-analysis-disagrees finding names the disagreement), and so
@@ -453,7 +448,7 @@ func ruledOut(fs finding.List, br *browser.Result, origin string) finding.List {
 	var out finding.List
 	for _, f := range fs {
 		// Source is the cookie's name for Set-Cookie findings.
-		if !lost[f.Source] && ((allowed && slices.Contains(predictedLoss, f.ID)) || (blocked && f.ID == finding.SetCookieThirdParty)) {
+		if !lost[f.Source] && ((allowed && slices.Contains(probe.LossFindings, f.ID)) || (blocked && f.ID == finding.SetCookieThirdParty)) {
 			continue
 		}
 		out = append(out, f)

@@ -634,7 +634,7 @@ func browserRule(f *facts) (Verdict, bool) {
 			return Verdict{}, false // Chrome kept and sent it from that origin: no prediction stands
 		}
 	}
-	for _, id := range predictedLoss {
+	for _, id := range probe.LossFindings {
 		g, ok := f.first(id)
 		if !ok {
 			continue
