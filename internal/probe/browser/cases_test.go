@@ -218,3 +218,49 @@ func TestBrowserCORSWithoutCredentials(t *testing.T) {
 	}
 	t.Logf("%s", f.Message)
 }
+
+// A pass without a session always carries a finding, also when Chrome
+// has no reason of its own: a CDN rule that strips Set-Cookie (the
+// sign-in's answer has no cookie at all), and two deployments behind one
+// host where a rewrite sends the sign-in to one and get-session to
+// another with a different secret (Chrome keeps and sends the cookie;
+// the server says no).
+func TestBrowserNoSessionWithoutChromeReason(t *testing.T) {
+	chrome(t)
+	dsn := pgtest.DSN(t)
+	// The proxies first: BetterAuth must trust their origins.
+	var cdnH, splitH http.Handler
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { cdnH.ServeHTTP(w, r) }))
+	t.Cleanup(cdn.Close)
+	split := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { splitH.ServeHTTP(w, r) }))
+	t.Cleanup(split.Close)
+	trusted := "BETTER_AUTH_TRUSTED_ORIGINS=" + cdn.URL + "," + split.URL
+	srv := batest.Start(t, batest.Options{DatabaseURL: dsn, ExtraEnv: []string{trusted}})
+	other := batest.Start(t, batest.Options{DatabaseURL: dsn, Secret: "authtui-fixture-secret-Z-another-one-0123456789", ExtraEnv: []string{trusted}})
+	batest.SignUp(t, srv.URL, "web@example.com", password)
+	u, _ := url.Parse(srv.URL)
+	ou, _ := url.Parse(other.URL)
+
+	strip := httputil.NewSingleHostReverseProxy(u)
+	strip.ModifyResponse = func(r *http.Response) error { r.Header.Del("Set-Cookie"); return nil }
+	cdnH = strip
+	res := run(t, Options{Origin: cdn.URL, BaseURL: cdn.URL})
+	if res.Passes[0].Session || !res.Findings.Has(finding.LoginNoCookie) {
+		t.Errorf("Set-Cookie stripped: %s", dump(res))
+	}
+
+	toA, toB := httputil.NewSingleHostReverseProxy(u), httputil.NewSingleHostReverseProxy(ou)
+	splitH = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/sign-in/") {
+			toA.ServeHTTP(w, r)
+			return
+		}
+		toB.ServeHTTP(w, r)
+	})
+	res = run(t, Options{Origin: split.URL, BaseURL: split.URL})
+	f, ok := firstOf(res, finding.BrowserNoSession)
+	if res.Passes[0].Session || !ok || res.Findings.Has(finding.BrowserCookieRefused) {
+		t.Fatalf("get-session on another secret: %s", dump(res))
+	}
+	t.Logf("%s", f.Message)
+}

@@ -138,6 +138,7 @@ func Judge(res *Result) finding.List {
 			}
 		}
 	}
+	noSession(res, add)
 	for _, p := range res.Passes {
 		if p.Error != "" && !p.Session {
 			mode := "third-party cookies allowed"
@@ -164,6 +165,42 @@ func Judge(res *Result) finding.List {
 			strings.Join(why, "; "), res.Origin, fixFor("UserPreferences"))
 	}
 	return fs
+}
+
+// noSession gives a pass that ended without a session, and that nothing
+// above explained, its finding from what Chrome did show: the sign-in's
+// answer carried no cookie at all, or Chrome kept the cookie and sent it
+// and the server still said no (a ✗ always carries a finding).
+func noSession(res *Result, add func(finding.ID, string, string, ...any)) {
+	for _, p := range res.Passes {
+		if p.Session || p.Error != "" || p.PageError != "" || p.AtProvider || p.CallbackError != "" {
+			continue
+		}
+		var signIn *Request
+		explained := false
+		for i, q := range p.Requests {
+			if q.Step == "sign-in" && signIn == nil {
+				signIn = &p.Requests[i]
+			}
+			explained = explained || len(q.Refused) > 0 || len(q.Withheld) > 0 || q.CORSError != "" || q.Failed != ""
+		}
+		if explained || signIn == nil || signIn.Status < 200 || signIn.Status >= 300 {
+			continue // said above, with Chrome's reason or the server's status
+		}
+		var sent []string
+		status := 0
+		for _, q := range p.Requests {
+			if q.Step == "get-session" && len(q.Sent) > 0 {
+				sent, status = q.Sent, q.Status
+			}
+		}
+		switch {
+		case len(signIn.Stored) == 0 && res.Social == "":
+			add(finding.LoginNoCookie, "browser", "In Chrome, the sign-in from a page on %s answered %d with no Set-Cookie at all: Chrome had no cookie to store or refuse. Something between BetterAuth and the browser strips Set-Cookie (a CDN or proxy rule, a framework response that drops the headers).", res.Origin, signIn.Status)
+		case len(sent) > 0:
+			add(finding.BrowserNoSession, "browser", "Chrome sent its cookies (%s) with get-session, refusing and withholding none, and get-session answered %d without a session: the server rejects the cookie itself, not the browser. Another secret or database behind part of the auth routes, or a missing row: `authtui check` with the same URLs says which.", strings.Join(sent, ", "), status)
+		}
+	}
 }
 
 // lostIn says whether Chrome refused the cookie at any request of the

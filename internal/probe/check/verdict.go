@@ -613,7 +613,8 @@ func browserRule(f *facts) (Verdict, bool) {
 	if b := f.browser; b != nil {
 		for _, id := range []finding.ID{finding.OAuthProviderNotFound, finding.OAuthProviderUnreachable, finding.OAuthProviderRefused, finding.OAuthProviderDenied,
 			finding.OAuthStateCookieLost, finding.OAuthStateMismatch, finding.OAuthCallbackError,
-			finding.BrowserCORSRejected, finding.BrowserCookieRefused, finding.BrowserCookieNotSent, finding.BrowserThirdPartyBlocked} {
+			finding.BrowserCORSRejected, finding.BrowserCookieRefused, finding.BrowserCookieNotSent, finding.BrowserThirdPartyBlocked,
+			finding.BrowserNoSession} {
 			g, ok := firstIn(b.Findings, id)
 			if !ok {
 				continue

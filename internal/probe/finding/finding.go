@@ -152,6 +152,9 @@ const (
 	// The browser run itself failed (Chrome crashed, timed out, the page
 	// could not run): no verdict of Chrome's either way.
 	BrowserRunFailed ID = "browser-run-failed"
+	// Chrome kept the session cookie and sent it, and the page still got
+	// no session: the server rejects it, not the browser.
+	BrowserNoSession ID = "browser-no-session"
 
 	// Added with issue 11: social sign-in (OAuth).
 	OAuthProviderNotFound      ID = "oauth-provider-not-found"
@@ -230,7 +233,7 @@ var severities = map[ID]Severity{
 	EnvironmentMissing: Warn, EnvironmentCrossed: Error,
 	APIMethods:           Info,
 	BrowserCookieRefused: Error, BrowserCookieNotSent: Error, BrowserThirdPartyBlocked: Error, BrowserCORSRejected: Error,
-	BrowserAnalysisDisagrees: Warn, BrowserRunFailed: Warn,
+	BrowserAnalysisDisagrees: Warn, BrowserRunFailed: Warn, BrowserNoSession: Error,
 
 	OAuthProviderNotFound: Error, OAuthRedirectURIUnexpected: Warn, OAuthRedirectURIMismatch: Error,
 	OAuthProviderRefused: Error, OAuthProviderUnreachable: Error, OAuthProviderDenied: Error,
