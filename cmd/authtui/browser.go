@@ -133,14 +133,10 @@ Examples:
 			started = true
 		}
 	})
-	if rep.Browser == nil && !rep.Cancelled {
+	if rep.BrowserError != "" {
 		// The browser could not run at all (an origin it cannot use, no
 		// display for --headed): no verdict from it, said as an error.
-		for _, why := range rep.Skipped {
-			if strings.HasPrefix(why, "browser: ") {
-				return exitUsage, usagef("%s", strings.TrimPrefix(why, "browser: "))
-			}
-		}
+		return exitUsage, usagef("%s", rep.BrowserError)
 	}
 	switch {
 	case c.json:

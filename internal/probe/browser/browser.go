@@ -375,6 +375,23 @@ func runPass(ctx context.Context, chrome string, o Options, blocked bool) Pass {
 	return p
 }
 
+// jsString is s as a JavaScript string literal: strings go into the
+// page's scripts JSON-encoded, never spliced.
+func jsString(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// endpoints is where BetterAuth's endpoints are: base URL and basePath.
+func (o Options) endpoints() string { return strings.TrimRight(o.BaseURL, "/") + o.BasePath }
+
+// sessionOnlyScript asks get-session (and the API) from a page that is
+// already signed in (the social flow's landing page).
+func sessionOnlyScript(o Options) string {
+	return `(async () => {
+  const out = {signIn: 0, getSession: 0, session: false, api: 0, error: ""};
+` + sessionScript(o) + `
+  return out;
+})()`
+}
+
 // pageOut is what the page's script reports.
 type pageOut struct {
 	SignIn     int    `json:"signIn"`
@@ -388,8 +405,7 @@ type pageOut struct {
 // credentials, as BetterAuth's client does. Strings are JSON-encoded into
 // the source: the password reaches the page, never an output.
 func pageScript(o Options) string {
-	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
-	base := strings.TrimRight(o.BaseURL, "/") + o.BasePath
+	q, base := jsString, o.endpoints()
 	return `(async () => {
   const out = {signIn: 0, getSession: 0, session: false, api: 0, error: ""};
   try {
@@ -405,8 +421,7 @@ func pageScript(o Options) string {
 // sessionScript calls get-session (and the API) with credentials from
 // the page, filling out.
 func sessionScript(o Options) string {
-	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
-	base := strings.TrimRight(o.BaseURL, "/") + o.BasePath
+	q, base := jsString, o.endpoints()
 	return `  try {
     const g = await fetch(` + q(base+"/get-session") + `, {credentials: "include"});
     out.getSession = g.status;

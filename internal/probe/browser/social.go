@@ -2,7 +2,6 @@ package browser
 
 import (
 	"context"
-	"encoding/json"
 	"net/url"
 	"strings"
 	"time"
@@ -57,7 +56,10 @@ func socialFlow(ctx context.Context, o Options, p *Pass) (pageOut, error) {
 		}
 		wait, cancel := context.WithTimeout(ctx, limit)
 		for atProvider(loc, o) && wait.Err() == nil && !errorPage(wait) {
-			time.Sleep(200 * time.Millisecond)
+			select {
+			case <-wait.Done():
+			case <-time.After(200 * time.Millisecond):
+			}
 			if l, err := location(wait); err == nil {
 				loc = l
 			}
@@ -76,11 +78,7 @@ func socialFlow(ctx context.Context, o Options, p *Pass) (pageOut, error) {
 	if p.CallbackError != "" || !strings.HasPrefix(loc, o.Social.CallbackURL) {
 		return out, nil
 	}
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[pageOut](`(async () => {
-  const out = {signIn: 0, getSession: 0, session: false, api: 0, error: ""};
-`+sessionScript(o)+`
-  return out;
-})()`, chromedp.EvalAwaitPromise))
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[pageOut](sessionOnlyScript(o), chromedp.EvalAwaitPromise))
 	s.SignIn = out.SignIn
 	return s, err
 }
@@ -127,8 +125,7 @@ func landed(loc string) (shown, code string) {
 // provider's authorization URL; the page does not navigate itself, so
 // that the navigation is authtui's to wait for.
 func socialScript(o Options) string {
-	q := func(s string) string { b, _ := json.Marshal(s); return string(b) }
-	base := strings.TrimRight(o.BaseURL, "/") + o.BasePath
+	q, base := jsString, o.endpoints()
 	return `(async () => {
   const out = {signIn: 0, url: "", error: ""};
   try {

@@ -105,6 +105,9 @@ type Report struct {
 	// Browser is the run in a real Chrome (check --browser, authtui
 	// browser, b in the console), when one ran.
 	Browser *browser.Result `json:"browser,omitempty"`
+	// BrowserError says why an asked-for browser run could not run at all
+	// (also listed in Skipped).
+	BrowserError string `json:"browser_error,omitempty"`
 	// Steps are the login flow's finished steps, in order.
 	Steps    []login.Event `json:"steps"`
 	Skipped  []string      `json:"skipped"`
@@ -371,7 +374,8 @@ func runBrowser(ctx context.Context, opts Options, rep *Report, emit func(Event)
 		Social:   browserSocial(opts.Social, b),
 	})
 	if err != nil {
-		rep.Skipped = append(rep.Skipped, "browser: "+textsafe.Safe(err.Error()))
+		rep.BrowserError = textsafe.Safe(err.Error())
+		rep.Skipped = append(rep.Skipped, "browser: "+rep.BrowserError)
 		return
 	}
 	rep.Browser = res
